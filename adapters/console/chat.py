@@ -1,0 +1,164 @@
+"""The local console chat: type the same commands as in Slack, as any member (``/as bob``).
+
+Interactive on a terminal (rich prompt, one prompt per card field); with standard input from a
+file or pipe it reads one command per line and exits at the end, so a week can be scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+
+from rich.console import Console
+
+from adapters.console.render import render
+from bot.context import Invocation
+from bot.core import Yomikai
+from bot.i18n import t
+from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Reply
+
+PLATFORM = "console"
+CHANNEL = "console"
+_MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9_.\-]{1,64})")
+_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+LOCAL_HELP = "Console: /as <name> to speak as another member, /quit to leave."
+
+
+@dataclass(frozen=True)
+class Line:
+    """One typed line, understood: a core command, a console action, or nothing."""
+
+    invocation: Invocation | None = None
+    switch_to: str | None = None
+    quit: bool = False
+    note: str | None = None
+
+
+def parse_line(line: str, user: str) -> Line:
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return Line()
+    if not text.startswith("/"):
+        return Line(note="Commands start with / — try /yomikai help. " + LOCAL_HELP)
+    name, _, rest = text[1:].partition(" ")
+    name = name.lower()
+    if name in ("quit", "exit"):
+        return Line(quit=True)
+    if name == "as":
+        who = rest.strip().lstrip("@")
+        if not _NAME.match(who):
+            return Line(note="Usage: /as <name>, for example /as bob (letters, digits, . _ -).")
+        return Line(switch_to=who)
+    if name == "help":
+        name, rest = "yomikai", "help"
+    # Console members are known by name, so "@carol" is a mention of the member carol.
+    rest = _MENTION.sub(lambda m: f"<@{m.group(1).lower()}|{m.group(1)}>", rest)
+    invocation = Invocation(
+        platform=PLATFORM,
+        channel_id=CHANNEL,
+        user_id=user.lower(),
+        user_name=user,
+        command=name,
+        text=rest.strip(),
+    )
+    return Line(invocation=invocation)
+
+
+class ConsoleChat:
+    """Reads lines, hands commands to the core, draws the replies."""
+
+    def __init__(
+        self,
+        core: Yomikai,
+        console: Console,
+        *,
+        user: str = "alice",
+        stdin: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        self.core = core
+        self.console = console
+        self.user = user
+        self.stdin = stdin or sys.stdin
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+
+    async def run(self) -> None:
+        if self.interactive:
+            self.console.print(f"Yomikai console. {LOCAL_HELP} You are {self.user}.")
+        while True:
+            raw = await self._read(f"{self.user}> ")
+            if raw is None:
+                return
+            if not self.interactive and raw.strip():
+                self.console.print(f"[bold]{self.user}>[/bold] ", end="")
+                self.console.print(raw.rstrip("\n"), markup=False, highlight=False)
+            if not await self.feed(raw):
+                return
+
+    async def feed(self, raw: str) -> bool:
+        """Handle one line; False when the user asked to quit."""
+        line = parse_line(raw, self.user)
+        if line.quit:
+            return False
+        if line.switch_to:
+            self.user = line.switch_to
+            self.console.print(f"You are now {self.user}.")
+        if line.note:
+            self.console.print(line.note, markup=False)
+        if line.invocation:
+            self.show(await self.core.handle(line.invocation))
+            await self._fill_forms(line.invocation, self._last_forms)
+        return True
+
+    _last_forms: tuple[CardForm, ...] = ()
+
+    def show(self, reply: Reply) -> None:
+        self._last_forms = tuple(m for m in reply.private if isinstance(m, CardForm))
+        for message in reply.public:
+            self.console.print(render(message))
+        for message in reply.private:
+            self.console.print(render(message))
+
+    async def _fill_forms(self, origin: Invocation, forms: tuple[CardForm, ...]) -> None:
+        for form in forms:
+            if not self.interactive:
+                self.console.print(t(form.locale, "card.no_fields"), markup=False)
+                continue
+            fields = await self._ask_fields(form)
+            if fields is None:
+                return
+            self.show(await self.core.submit_card(origin, form.number, fields))
+
+    async def _ask_fields(self, form: CardForm) -> dict[str, str] | None:
+        answers: dict[str, str] = {}
+        for key in CARD_FIELDS + CARD_EXTRAS:
+            current = form.values.get(key, "")
+            shown = f" [{current[:40]}]" if current else ""
+            raw = await self._read(f"{t(form.locale, f'card.{key}')}{shown}: ")
+            if raw is None:
+                return None
+            value = raw.strip()
+            if value == "-":
+                answers[key] = ""
+            elif value:
+                answers[key] = value
+        return answers
+
+    async def _read(self, prompt: str) -> str | None:
+        """One line, or None at the end of input."""
+
+        def read() -> str | None:
+            if not self.interactive:
+                return self.stdin.readline() or None
+            stream = None if self.stdin is sys.stdin else self.stdin
+            try:
+                line = self.console.input(prompt, markup=False, stream=stream)
+            except EOFError:
+                return None
+            return None if stream is not None and not line else line
+
+        # Blocking input runs in a thread so the scheduler keeps running on the loop meanwhile.
+        return await asyncio.to_thread(read)

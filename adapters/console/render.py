@@ -1,0 +1,116 @@
+"""Draws the core's neutral messages in a terminal with rich (panels and tables)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.i18n import t
+from bot.messages import (
+    Agenda,
+    CandidateList,
+    CardForm,
+    Message,
+    Notice,
+    Problem,
+    SummaryCard,
+)
+
+
+def render(message: Message) -> RenderableType:
+    """One message as a rich renderable. User and paper text is never read as markup."""
+    match message:
+        case Notice(title=None):
+            return Text(message.text)
+        case Notice():
+            return Panel(Text("\n".join(message.lines)), title=escape(message.title or ""))
+        case Problem():
+            return _problem(message)
+        case CandidateList():
+            return _candidates(message)
+        case Agenda():
+            return _agenda(message)
+        case SummaryCard():
+            return _card(message)
+        case CardForm():
+            return Text(
+                t(message.locale, "card.prompt_intro", number=message.number, title=message.title)
+            )
+    raise TypeError(f"no console rendering for {type(message).__name__}")  # pragma: no cover
+
+
+def _problem(problem: Problem) -> RenderableType:
+    lines = Text(problem.text, style="bold red")
+    if problem.usage:
+        lines.append(f"\n{t(problem.locale, 'render.usage')}: ", style="dim").append(problem.usage)
+    if problem.example:
+        lines.append(f"\n{t(problem.locale, 'render.example')}: ", style="dim").append(
+            problem.example
+        )
+    return lines
+
+
+def _candidates(ballot: CandidateList) -> RenderableType:
+    loc = ballot.locale
+    title = t(loc, "render.candidates_title" if ballot.open else "render.candidates_closed")
+    table = Table(title=title, show_lines=False, expand=True)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("paper", ratio=1)
+    table.add_column("arXiv", no_wrap=True)
+    table.add_column("votes", justify="right")
+    for line in ballot.candidates:
+        detail = Text(line.title)
+        if line.nominations:
+            detail.append(f"  {t(loc, 'render.nominations', count=line.nominations)}", "dim")
+        if line.trending_score:
+            score = f"{line.trending_score:g}"
+            detail.append(f"  {t(loc, 'render.trending', score=score)}", "dim")
+        table.add_row(str(line.number), detail, line.arxiv_id, str(line.votes))
+    return table
+
+
+def _agenda(plan: Agenda) -> RenderableType:
+    loc = plan.locale
+    table = Table(
+        title=t(loc, "render.agenda_title", date=plan.meets_at.strftime("%Y-%m-%d %H:%M"))
+    )
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("paper", ratio=1)
+    table.add_column(t(loc, "render.presenter"))
+    table.add_column("")
+    for slot in plan.slots:
+        who = (
+            Text(slot.presenter.name)
+            if slot.presenter
+            else Text(t(loc, "render.open_slot", number=slot.number), style="yellow")
+        )
+        done = t(loc, "render.card_done" if slot.card_finished else "render.card_todo")
+        table.add_row(str(slot.number), Text(f"{slot.title}\n{slot.url}"), who, done)
+    return table
+
+
+def _card(card: SummaryCard) -> RenderableType:
+    loc = card.locale
+    parts: list[RenderableType] = [Text(card.title, style="bold")]
+    if card.translated_title:
+        parts.append(Text(card.translated_title, style="bold"))
+    parts.append(Text(card.url, style="cyan"))
+    if card.summary:
+        parts.append(Text("\n" + card.summary))
+    body = Table.grid(padding=(0, 2))
+    body.add_column(style="bold")
+    body.add_column(ratio=1)
+    for field in card.fields:
+        value = Text(field.value) if field.value else Text(t(loc, "render.not_yet"), style="dim")
+        body.add_row(t(loc, f"card.{field.key}"), value)
+    parts += [Text(""), body]
+    if card.presenter:
+        parts.append(Text(f"\n{t(loc, 'render.presenter')}: {card.presenter.name}", style="dim"))
+    if not card.finished:
+        missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
+        parts.append(Text(t(loc, "render.draft", missing=missing), style="yellow"))
+    heading = t(loc, "render.card_title", number=card.number)
+    return Panel(Group(*parts), title=escape(f"{heading} · {card.meets_at:%Y-%m-%d}"))

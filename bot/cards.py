@@ -1,0 +1,130 @@
+"""Summary cards: ``/card n`` to write one (presenter or organizer), ``/summary n`` to read it."""
+
+from __future__ import annotations
+
+import re
+
+from bot import args
+from bot.context import Tx
+from bot.errors import UserError
+from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Notice, Reply
+from bot.sessions import current_session, session_on, slot_by_number
+from bot.views import summary_card
+from storage.models import Card, Paper, Slot
+from storage.queries import card_of
+
+FIELD_LIMIT = 1000
+SUMMARY_LIMIT = 3000
+FIELD_NAMES = {
+    "purpose": "purpose",
+    "目的": "purpose",
+    "results": "results",
+    "result": "results",
+    "成果": "results",
+    "method": "method",
+    "方法": "method",
+    "model": "model_name",
+    "model_name": "model_name",
+    "モデル名": "model_name",
+    "affiliations": "affiliations",
+    "affiliation": "affiliations",
+    "著者所属": "affiliations",
+    "所属": "affiliations",
+    "summary": "summary",
+    "要約": "summary",
+    "translation": "translated_title",
+    "translated_title": "translated_title",
+    "訳題": "translated_title",
+    "タイトル訳": "translated_title",
+}
+_FIELD_MARK = re.compile(
+    r"(?:^|\s)("
+    + "|".join(sorted(map(re.escape, FIELD_NAMES), key=len, reverse=True))
+    + r")\s*[:：]",
+    re.IGNORECASE,
+)
+
+
+def parse_fields(text: str) -> dict[str, str]:
+    """``purpose: … method: …`` → ``{"purpose": "…", "method": "…"}`` (English or Japanese keys)."""
+    marks = list(_FIELD_MARK.finditer(text))
+    if not marks:
+        raise UserError("card.no_fields")
+    if text[: marks[0].start()].strip():
+        raise UserError("card.no_fields")
+    fields: dict[str, str] = {}
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following.start() if following else len(text)
+        key = FIELD_NAMES[mark.group(1).lower()]
+        value = text[mark.end() : end].strip()
+        fields[key] = value
+    return check_fields(fields)
+
+
+def check_fields(fields: dict[str, str]) -> dict[str, str]:
+    """Known keys only, trimmed, within their length limits."""
+    checked = {}
+    for key, value in fields.items():
+        if key not in CARD_FIELDS + CARD_EXTRAS:
+            raise UserError("card.no_fields")
+        limit = SUMMARY_LIMIT if key == "summary" else FIELD_LIMIT
+        if len(value.strip()) > limit:
+            raise UserError("card.too_long", field=key, limit=limit, show_usage=False)
+        checked[key] = value.strip()
+    return checked
+
+
+def _editable_slot(tx: Tx, number: int) -> Slot:
+    slot = slot_by_number(tx, current_session(tx), number)
+    if slot.presenter_id != tx.me.id and not tx.me.is_organizer:
+        raise UserError("card.not_presenter", number=slot.number, show_usage=False)
+    return slot
+
+
+def card(tx: Tx, text: str) -> Reply:
+    number_word, _, rest = text.strip().partition(" ")
+    slot = _editable_slot(tx, args.number(number_word or None))
+    assert slot.id is not None
+    existing = card_of(tx.session, slot.id)
+    if not rest.strip():
+        paper = tx.session.get(Paper, slot.paper_id)
+        values = {k: getattr(existing, k) if existing else "" for k in CARD_FIELDS + CARD_EXTRAS}
+        form = CardForm(tx.bound_group.locale, slot.number, paper.title if paper else "", values)
+        return Reply.tell(form)
+    return save_card(tx, slot, parse_fields(rest))
+
+
+def submit(tx: Tx, _text: str, *, number: int, fields: dict[str, str]) -> Reply:
+    return save_card(tx, _editable_slot(tx, number), fields)
+
+
+def save_card(tx: Tx, slot: Slot, fields: dict[str, str]) -> Reply:
+    """Store the given fields of slot's card and say what is still missing."""
+    assert slot.id is not None
+    current = card_of(tx.session, slot.id) or Card(slot_id=slot.id, updated_at=tx.now)
+    for key, value in fields.items():
+        setattr(current, key, value)
+    current.updated_at = tx.now
+    current.updated_by_id = tx.me.id
+    tx.session.add(current)
+    missing = [tx.tr(f"card.{key}") for key in CARD_FIELDS if not getattr(current, key).strip()]
+    if missing:
+        text = tx.tr(
+            "card.saved_missing",
+            number=slot.number,
+            missing=tx.tr("render.separator").join(missing),
+        )
+    else:
+        text = tx.tr("card.saved_finished", number=slot.number)
+    return Reply.tell(Notice(text))
+
+
+def summary(tx: Tx, text: str) -> Reply:
+    words = args.words(text)
+    number = args.number(words[0] if words else None)
+    if len(words) > 2:
+        raise UserError("args.too_many")
+    reading = session_on(tx, args.day(words[1])) if len(words) > 1 else current_session(tx)
+    slot = slot_by_number(tx, reading, number)
+    assert reading is not None
+    return Reply.tell(summary_card(tx.session, tx.bound_group, reading, slot))

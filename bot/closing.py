@@ -1,0 +1,37 @@
+"""Closing a round: the top N papers become the next session's slots, presenters assigned."""
+
+from __future__ import annotations
+
+from bot.calendar import next_weekly
+from bot.context import Tx
+from bot.messages import Reply
+from bot.rotation import next_presenter
+from bot.views import agenda
+from bot.voting import ballots, current_round, ranked
+from storage.models import ReadingSession, Slot
+
+
+def close_voting(tx: Tx, text: str) -> Reply:
+    """Close the open round: the top N become the next session's slots, presenters assigned."""
+    tx.require_organizer()
+    group = tx.bound_group
+    round_ = current_round(tx)
+    round_.closed_at = tx.now
+    tx.session.add(round_)
+    meets_at = next_weekly(tx.now, tx.zone, group.meeting_weekday, group.meeting_time)
+    reading = ReadingSession(
+        group_id=group.id or 0, round_id=round_.id or 0, meets_at=meets_at, created_at=tx.now
+    )
+    tx.session.add(reading)
+    tx.session.flush()
+    for number, ballot in enumerate(ranked(ballots(tx, round_))[: group.papers_per_session], 1):
+        presenter = next_presenter(tx, reading, skip=set())
+        slot = Slot(
+            session_id=reading.id or 0,
+            number=number,
+            paper_id=ballot.paper_id,
+            presenter_id=presenter.id if presenter else None,
+        )
+        tx.session.add(slot)
+        tx.session.flush()
+    return Reply(public=(agenda(tx.session, group, reading),), round_changed=round_.id)

@@ -1,0 +1,72 @@
+"""Settings from the environment or ``.env``, validated once at start-up."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.i18n import LOCALES
+from bot.sources.arxiv_source import DEFAULT_ARXIV_API_URL
+
+
+class Settings(BaseSettings):
+    """Every variable of the README's configuration table that this build uses."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///yomikai.db", validation_alias=AliasChoices("YOMIKAI_DATABASE_URL")
+    )
+    arxiv_api_url: str = Field(
+        DEFAULT_ARXIV_API_URL, validation_alias=AliasChoices("YOMIKAI_ARXIV_API_URL")
+    )
+    timezone: str = Field("UTC", validation_alias=AliasChoices("YOMIKAI_TIMEZONE"))
+    locale: str = Field("en", validation_alias=AliasChoices("YOMIKAI_LOCALE"))
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo, UTC)") from None
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _shipped_locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"{value!r} is not a shipped language ({', '.join(LOCALES)})")
+        return value
+
+    @field_validator("database_url", "arxiv_api_url")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+
+ENV_NAMES = {
+    "database_url": "YOMIKAI_DATABASE_URL",
+    "arxiv_api_url": "YOMIKAI_ARXIV_API_URL",
+    "timezone": "YOMIKAI_TIMEZONE",
+    "locale": "YOMIKAI_LOCALE",
+}
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per bad variable, named as the user wrote it (never echoing a secret)."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        name = ENV_NAMES.get(field, field.upper())
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return lines

@@ -1,0 +1,72 @@
+"""What a handler is given: the invocation as typed, and one database transaction around it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.errors import UserError
+from bot.i18n import Translator
+from storage.models import Group, Member
+
+if TYPE_CHECKING:
+    from bot.group_setup import GroupDefaults
+    from bot.papers import PaperCatalog
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the core was built with, for the steps that run outside a transaction."""
+
+    catalog: PaperCatalog
+    defaults: GroupDefaults
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A command as a user typed it, whatever the platform: ``/nominate 2204.06974 why``."""
+
+    platform: str
+    channel_id: str
+    user_id: str
+    user_name: str
+    command: str
+    text: str = ""
+    workspace_id: str = ""
+
+
+@dataclass
+class Tx:
+    """One handler call: a transaction, the group and member it concerns, and the time."""
+
+    session: Session
+    inv: Invocation
+    group: Group | None
+    member: Member | None
+    now: datetime
+    tr: Translator
+    prepared: Any = None
+
+    @property
+    def bound_group(self) -> Group:
+        if self.group is None:
+            raise UserError("group.not_set_up", show_usage=False)
+        return self.group
+
+    @property
+    def me(self) -> Member:
+        if self.member is None:
+            raise UserError("group.not_set_up", show_usage=False)
+        return self.member
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.bound_group.timezone)
+
+    def require_organizer(self) -> None:
+        if not self.me.is_organizer:
+            raise UserError("organizer.only", show_usage=False)

@@ -1,0 +1,144 @@
+"""Platform-neutral messages: what to show. Each adapter decides how (Block Kit, embeds, rich).
+
+Text inside these values is plain and unescaped, exactly as users and arXiv wrote it; escaping for
+a platform's markup is the adapter's job. Labels are looked up by adapters with
+``bot.i18n.t(message.locale, …)`` so every platform says the same words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+CARD_FIELDS = ("purpose", "results", "method", "model_name", "affiliations")
+"""The five fields that make a card finished, in the order a card shows them."""
+
+CARD_EXTRAS = ("summary", "translated_title")
+"""Optional parts of a card."""
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Plain information: a sentence, or a titled list of lines."""
+
+    text: str
+    title: str | None = None
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A user's mistake, explained: what was wrong, what was expected, and an example."""
+
+    text: str
+    usage: str | None = None
+    example: str | None = None
+    locale: str = "en"
+
+
+@dataclass(frozen=True)
+class CandidateLine:
+    number: int
+    candidate_id: int
+    arxiv_id: str
+    title: str
+    url: str
+    votes: int
+    nominations: int
+    trending_score: float
+
+
+@dataclass(frozen=True)
+class CandidateList:
+    """The ballot of a round; adapters give each line a vote button ``vote:<round>:<candidate>``."""
+
+    locale: str
+    round_id: int
+    candidates: tuple[CandidateLine, ...]
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class AgendaSlot:
+    number: int
+    arxiv_id: str
+    title: str
+    url: str
+    presenter: Person | None
+    card_finished: bool
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """A session's papers in slot order and who presents each; ``meets_at`` in the group's zone."""
+
+    locale: str
+    meets_at: datetime
+    slots: tuple[AgendaSlot, ...]
+
+
+@dataclass(frozen=True)
+class CardField:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True)
+class SummaryCard:
+    locale: str
+    number: int
+    meets_at: datetime
+    arxiv_id: str
+    title: str
+    url: str
+    translated_title: str
+    summary: str
+    fields: tuple[CardField, ...]
+    presenter: Person | None
+
+    @property
+    def finished(self) -> bool:
+        return all(f.value for f in self.fields)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.fields if not f.value)
+
+
+@dataclass(frozen=True)
+class CardForm:
+    """Ask the presenter for a card's fields (a modal on Slack/Discord, prompts in the console)."""
+
+    locale: str
+    number: int
+    title: str
+    values: dict[str, str] = field(default_factory=dict)
+
+
+Message = Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one command produced: ``private`` goes to the invoker only, ``public`` to the channel.
+
+    ``round_changed`` names a round whose posted candidate list should be redrawn in place.
+    """
+
+    private: tuple[Message, ...] = ()
+    public: tuple[Message, ...] = ()
+    round_changed: int | None = None
+
+    @classmethod
+    def tell(cls, *messages: Message) -> Reply:
+        return cls(private=messages)
+
+    @classmethod
+    def announce(cls, *messages: Message) -> Reply:
+        return cls(public=messages)

@@ -1,0 +1,65 @@
+"""The paper catalog: arXiv metadata cached in the database, fetched only for unknown papers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from bot.errors import UserError
+from bot.sources import PaperMetadata, SourceUnavailable
+from storage.db import Database
+from storage.models import Paper
+from storage.queries import insert_ignore, paper_by_arxiv_id
+
+
+class PaperSource(Protocol):
+    async def fetch(self, arxiv_ids: Sequence[str]) -> dict[str, PaperMetadata]: ...
+
+
+class PaperCatalog:
+    """Looks papers up in the database first; asks the source (arXiv) only for the rest."""
+
+    def __init__(self, db: Database, source: PaperSource) -> None:
+        self.db = db
+        self.source = source
+
+    def _known(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        with self.db.session() as session:
+            found = (paper_by_arxiv_id(session, arxiv_id) for arxiv_id in arxiv_ids)
+            return {paper.arxiv_id: paper.id for paper in found if paper and paper.id}
+
+    def _store(self, papers: Sequence[PaperMetadata], fetched_at: datetime) -> dict[str, int]:
+        with self.db.session() as session:
+            for meta in papers:
+                insert_ignore(session, Paper, _row(meta, fetched_at), ("arxiv_id",))
+        return self._known([meta.arxiv_id for meta in papers])
+
+    async def ensure(self, arxiv_ids: Sequence[str], fetched_at: datetime) -> dict[str, int]:
+        """Paper row ids for the ids arXiv knows; raises ``UserError`` when arXiv is down."""
+        known = await asyncio.to_thread(self._known, arxiv_ids)
+        missing = [arxiv_id for arxiv_id in arxiv_ids if arxiv_id not in known]
+        if not missing:
+            return known
+        try:
+            fetched = await self.source.fetch(missing)
+        except SourceUnavailable:
+            raise UserError("source.unavailable", show_usage=False) from None
+        stored = await asyncio.to_thread(self._store, list(fetched.values()), fetched_at)
+        return known | stored
+
+
+def _row(meta: PaperMetadata, fetched_at: datetime) -> dict[str, object]:
+    return {
+        "arxiv_id": meta.arxiv_id,
+        "version": meta.version,
+        "title": meta.title,
+        "authors": list(meta.authors),
+        "affiliations": list(meta.affiliations),
+        "abstract": meta.abstract,
+        "primary_category": meta.primary_category,
+        "categories": list(meta.categories),
+        "published": meta.published,
+        "fetched_at": fetched_at,
+    }

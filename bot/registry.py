@@ -1,0 +1,133 @@
+"""The one command registry: every command declared once (usage, help, who may run it).
+
+Adapters build their slash commands from it, and ``/yomikai help`` is generated from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import cards, closing, group_setup, rotation, status, voting
+from bot.context import Invocation, Services, Tx
+from bot.errors import UserError
+from bot.messages import Notice, Reply
+
+Handler = Callable[[Tx, str], Reply]
+Prepare = Callable[[Services, Invocation, datetime], Awaitable[Any]]
+
+HEADLINE = ("nominate", "candidates", "vote", "summary", "card", "presenters")
+"""Commands that are slash commands of their own; everything else is under ``/yomikai``."""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    path: str
+    """``nominate`` or ``yomikai join``: what follows the slash."""
+    handler: Handler
+    usage: str
+    example: str
+    organizer: bool = False
+    needs_group: bool = True
+    prepare: Prepare | None = None
+
+    @property
+    def help_key(self) -> str:
+        return "help." + self.path.replace(" ", "_")
+
+
+async def _setup_defaults(services: Services, inv: Invocation, now: datetime) -> Any:
+    return services.defaults
+
+
+def _help(tx: Tx, text: str) -> Reply:
+    lines = []
+    for spec in COMMANDS:
+        mark = " " + tx.tr("help.organizer_mark") if spec.organizer else ""
+        lines.append(f"{spec.usage} — {tx.tr(spec.help_key)}{mark}")
+    title = tx.tr("help.title")
+    return Reply.tell(Notice(title, title=title, lines=tuple(lines)))
+
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "nominate",
+        voting.nominate,
+        "/nominate <arXiv id or URL> [why]",
+        '/nominate 2204.06974 "great backdoor paper"',
+        prepare=voting.prepare_nomination,
+    ),
+    CommandSpec("candidates", voting.candidates, "/candidates", "/candidates"),
+    CommandSpec("vote", voting.vote, "/vote <n>", "/vote 2"),
+    CommandSpec("summary", cards.summary, "/summary <n> [YYYY-MM-DD]", "/summary 3"),
+    CommandSpec("card", cards.card, "/card <n> [field: text …]", "/card 3 method: LoRA on ViT"),
+    CommandSpec("presenters", rotation.presenters, "/presenters", "/presenters"),
+    CommandSpec("yomikai join", rotation.join, "/yomikai join", "/yomikai join"),
+    CommandSpec("yomikai leave", rotation.leave, "/yomikai leave", "/yomikai leave"),
+    CommandSpec("yomikai take", rotation.take, "/yomikai take <n>", "/yomikai take 3"),
+    CommandSpec("yomikai drop", rotation.drop, "/yomikai drop <n>", "/yomikai drop 3"),
+    CommandSpec(
+        "yomikai away", rotation.away, "/yomikai away <YYYY-MM-DD>", "/yomikai away 2026-12-24"
+    ),
+    CommandSpec("yomikai back", rotation.back, "/yomikai back", "/yomikai back"),
+    CommandSpec("yomikai status", status.status, "/yomikai status", "/yomikai status"),
+    CommandSpec("yomikai help", _help, "/yomikai help", "/yomikai help", needs_group=False),
+    CommandSpec(
+        "yomikai setup",
+        group_setup.setup,
+        "/yomikai setup [timezone|day|time|papers|candidates|language <value>] …",
+        "/yomikai setup timezone Asia/Tokyo day wed time 17:00 language ja",
+        organizer=True,
+        needs_group=False,
+        prepare=_setup_defaults,
+    ),
+    CommandSpec(
+        "yomikai open", voting.open_voting, "/yomikai open", "/yomikai open", organizer=True
+    ),
+    CommandSpec(
+        "yomikai close", closing.close_voting, "/yomikai close", "/yomikai close", organizer=True
+    ),
+    CommandSpec(
+        "yomikai assign",
+        rotation.assign,
+        "/yomikai assign <n> @member",
+        "/yomikai assign 3 @carol",
+        organizer=True,
+    ),
+    CommandSpec(
+        "yomikai swap", rotation.swap, "/yomikai swap <n> <m>", "/yomikai swap 2 4", organizer=True
+    ),
+    CommandSpec(
+        "yomikai organizer",
+        group_setup.organizer,
+        "/yomikai organizer @member",
+        "/yomikai organizer @bob",
+        organizer=True,
+    ),
+)
+
+_BY_PATH = {spec.path: spec for spec in COMMANDS}
+
+
+def resolve(command: str, text: str) -> tuple[CommandSpec, str]:
+    """The spec a typed command means and the argument text left for it.
+
+    ``("yomikai", "take 3")`` → (``yomikai take``, ``"3"``); an empty ``/yomikai`` is help.
+    """
+    name = command.strip().lstrip("/").lower()
+    if name == "yomikai":
+        sub, _, rest = text.strip().partition(" ")
+        path = f"yomikai {sub.lower() or 'help'}"
+        if path in _BY_PATH:
+            return _BY_PATH[path], rest.strip()
+        subs = [p.split(" ", 1)[1] for p in _BY_PATH if p.startswith("yomikai ")]
+        near = difflib.get_close_matches(sub.lower(), subs, n=1)
+        if near:
+            raise UserError("command.unknown_sub", sub=sub[:40], near=near[0])
+        raise UserError("command.unknown_sub_plain", sub=sub[:40])
+    if name in _BY_PATH:
+        return _BY_PATH[name], text.strip()
+    raise UserError("command.unknown", name=name[:40])

@@ -1,0 +1,42 @@
+"""Reading sessions and their slots: which session a command means, and slot n of it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from bot.context import Tx
+from bot.errors import UserError
+from storage.models import ReadingSession, Slot
+from storage.queries import latest_session, sessions_of
+
+
+def current_session(tx: Tx, *, required: bool = True) -> ReadingSession | None:
+    """The group's latest session (the upcoming one once a round has closed)."""
+    reading = latest_session(tx.session, tx.bound_group.id or 0)
+    if reading is None and required:
+        raise UserError("session.none_yet", show_usage=False)
+    return reading
+
+
+def session_on(tx: Tx, day: date) -> ReadingSession:
+    readings = sessions_of(tx.session, tx.bound_group.id or 0)
+    for reading in readings:
+        if reading.meets_at.astimezone(tx.zone).date() == day:
+            return reading
+    known = tx.tr("render.separator").join(
+        r.meets_at.astimezone(tx.zone).date().isoformat() for r in readings[-5:]
+    )
+    raise UserError("session.none_on", date=day.isoformat(), known=known or "—")
+
+
+def slot_by_number(tx: Tx, reading: ReadingSession | None, number: int) -> Slot:
+    assert reading is not None
+    slot = tx.session.exec(
+        select(Slot).where(Slot.session_id == reading.id, Slot.number == number)
+    ).first()
+    if slot is None:
+        count = len(tx.session.exec(select(Slot.id).where(Slot.session_id == reading.id)).all())
+        raise UserError("slot.no_such", number=number, count=count)
+    return slot

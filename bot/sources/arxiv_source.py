@@ -1,0 +1,185 @@
+"""Paper metadata from the arXiv API, fetched with the ``arxiv`` package off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import arxiv
+import requests
+from lxml import etree
+
+from bot.sources import PaperMetadata, SourceUnavailable
+
+DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
+
+logger = logging.getLogger(__name__)
+
+_ATOM_FEED = "{http://www.w3.org/2005/Atom}feed"
+_VERSIONED_ID = re.compile(r"^(?P<id>.+?)v(?P<version>\d+)$")
+# arXiv starts each abstract paragraph on a new line indented by two spaces.
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*|\n[ \t]{2,}")
+
+
+class _MalformedFeed(Exception):
+    """arXiv answered 200 with a body that is not a well-formed Atom feed."""
+
+
+def _check_feed(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+    """Response hook: refuse a 200 that is not a well-formed Atom feed.
+
+    arxiv only logs "Malformed feed" and yields nothing (its lxml parser even recovers partial
+    entries from a truncated feed), which would look like unknown ids.
+    """
+    if response.status_code != requests.codes.ok:
+        return
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(response.content, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise _MalformedFeed(f"not well-formed XML: {exc}") from exc
+    if root.tag != _ATOM_FEED:
+        raise _MalformedFeed(f"not an Atom feed: <{root.tag}>")
+
+
+class _PoliteSession(requests.Session):
+    """A session with a default timeout that also spaces out requests, failed ones included."""
+
+    def __init__(self, timeout_seconds: float, delay_seconds: float) -> None:
+        super().__init__()
+        self._timeout_seconds = timeout_seconds
+        self._delay_seconds = delay_seconds
+        self._last_done: float | None = None
+        self.hooks["response"].append(_check_feed)
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("timeout", self._timeout_seconds)
+        # arxiv.Client only stamps its delay clock after a request returns, so a timeout,
+        # refused connection or malformed feed would let the next request go out at once.
+        if self._last_done is not None:
+            time.sleep(max(0.0, self._last_done + self._delay_seconds - time.monotonic()))
+        try:
+            return super().request(method, url, *args, **kwargs)
+        finally:
+            self._last_done = time.monotonic()
+
+
+class ArxivSource:
+    """The only place Yomikai talks to arXiv; one shared client, one request at a time."""
+
+    def __init__(
+        self,
+        api_url: str = DEFAULT_ARXIV_API_URL,
+        *,
+        delay_seconds: float = 3.0,
+        timeout_seconds: float = 10.0,
+        num_retries: int = 2,
+        batch_size: int = 50,
+    ) -> None:
+        self._batch_size = batch_size
+        self._client = arxiv.Client(
+            page_size=batch_size, delay_seconds=delay_seconds, num_retries=num_retries
+        )
+        self._client.query_url_format = api_url + "?{}"
+        # arxiv 4.x calls self._session.get(url) without a timeout and has no public hook for
+        # a session or timeout, so its private session is replaced by one that has both.
+        self._session = _PoliteSession(timeout_seconds, delay_seconds)
+        self._client._session = self._session
+        self._lock = asyncio.Lock()
+
+    async def fetch(self, arxiv_ids: Sequence[str]) -> dict[str, PaperMetadata]:
+        """Metadata for the canonical ids arXiv knows, keyed by canonical id."""
+        ids = list(dict.fromkeys(arxiv_ids))
+        found: dict[str, PaperMetadata] = {}
+        for start in range(0, len(ids), self._batch_size):
+            batch = ids[start : start + self._batch_size]
+            logger.info("arXiv: requesting %d ids", len(batch))
+            papers = await self._run(arxiv.Search(id_list=batch, max_results=len(batch)))
+            found.update((paper.arxiv_id, paper) for paper in papers)
+        return found
+
+    async def listing(
+        self, categories: Sequence[str], max_results: int = 50
+    ) -> list[PaperMetadata]:
+        """The newest submissions in any of ``categories``, newest first."""
+        if not categories or max_results <= 0:
+            return []
+        logger.info("arXiv: requesting the %d newest in %s", max_results, " ".join(categories))
+        search = arxiv.Search(
+            query=" OR ".join(f"cat:{category}" for category in categories),
+            max_results=max_results,
+            sort_by=arxiv.SortCriterion.SubmittedDate,
+            sort_order=arxiv.SortOrder.Descending,
+        )
+        return await self._run(search)
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            self._session.close()
+
+    async def _run(self, search: arxiv.Search) -> list[PaperMetadata]:
+        async with self._lock:
+            task = asyncio.ensure_future(asyncio.to_thread(self._collect, search))
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await asyncio.wait([task])  # a thread can't be stopped: keep the lock till it ends
+                if not task.cancelled():
+                    task.exception()  # retrieved: nobody is waiting for this outcome any more
+                raise
+
+    def _collect(self, search: arxiv.Search) -> list[PaperMetadata]:
+        try:
+            return [_to_metadata(result) for result in self._client.results(search)]
+        except (requests.RequestException, arxiv.ArxivError, _MalformedFeed) as exc:
+            reason = _reason(exc)
+            logger.warning("arXiv request failed: %s", reason)
+            raise SourceUnavailable(reason) from exc
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, arxiv.HTTPError):
+        return f"arXiv answered HTTP {exc.status}"
+    if isinstance(exc, _MalformedFeed):
+        return "arXiv sent a malformed feed"
+    if isinstance(exc, requests.Timeout):
+        return "arXiv did not answer in time"
+    if isinstance(exc, requests.ConnectionError):
+        return "arXiv could not be reached"
+    return f"arXiv request failed ({type(exc).__name__})"
+
+
+def _to_metadata(result: arxiv.Result) -> PaperMetadata:
+    short_id = result.get_short_id()
+    match = _VERSIONED_ID.match(short_id)
+    affiliations = (_oneline(a) for author in result.authors for a in author.affiliation)
+    return PaperMetadata(
+        arxiv_id=match["id"] if match else short_id,
+        title=_oneline(result.title),
+        authors=tuple(_oneline(author.name) for author in result.authors),
+        abstract=_abstract(result.summary),
+        version=int(match["version"]) if match else None,
+        affiliations=tuple(dict.fromkeys(a for a in affiliations if a)),
+        published=_utc(result.published),
+        updated=_utc(result.updated),
+        primary_category=result.primary_category or None,
+        categories=tuple(result.categories),
+    )
+
+
+def _oneline(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _abstract(summary: str) -> str:
+    paragraphs = (_oneline(p) for p in _PARAGRAPH_BREAK.split(summary.strip()))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,252 @@
+"""Nominations, voting rounds and approval voting: ``/nominate``, ``/vote``, ``/candidates``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import col, delete, select
+
+from bot import args
+from bot.context import Invocation, Services, Tx
+from bot.errors import UserError
+from bot.messages import Notice, Reply
+from bot.paper_ids import PaperIdError, parse_paper_id
+from bot.views import candidate_list, tallies
+from storage.models import Candidate, Nomination, Paper, Round, Vote
+from storage.queries import chosen_paper_ids, insert_ignore, nomination_counts, open_round
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """What decides a candidate's place when a round closes."""
+
+    candidate_id: int
+    paper_id: int
+    number: int
+    votes: int
+    nominations: int
+    trending_score: float
+    first_nominated: datetime | None
+
+
+def ranked(ballots: list[Ballot]) -> list[Ballot]:
+    """Most votes first; ties by nominations, then trending score, then earliest nomination."""
+
+    def key(b: Ballot) -> tuple[int, int, float, float, int]:
+        first = b.first_nominated.timestamp() if b.first_nominated else float("inf")
+        return (-b.votes, -b.nominations, -b.trending_score, first, b.number)
+
+    return sorted(ballots, key=key)
+
+
+# --- /nominate -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedNomination:
+    paper_id: int
+    reason: str
+
+
+def split_nomination(text: str) -> tuple[str, str]:
+    """``2204.06974 "great paper"`` → the paper and the reason (quotes optional, apostrophes ok)."""
+    if len(text) > args.MAX_ARGUMENT_TEXT:
+        raise UserError("args.too_long", limit=args.MAX_ARGUMENT_TEXT)
+    paper, _, reason = text.strip().partition(" ")
+    if not paper:
+        raise UserError("nominate.missing")
+    reason = reason.strip()
+    if len(reason) >= 2 and reason[0] == reason[-1] and reason[0] in "\"'“”":
+        reason = reason[1:-1].strip()
+    return paper, reason[:MAX_REASON]
+
+
+async def prepare_nomination(services: Services, inv: Invocation, now: datetime) -> object:
+    """Outside any transaction: parse the id and make sure arXiv's metadata is stored."""
+    word, reason = split_nomination(inv.text)
+    try:
+        paper_id = parse_paper_id(word)
+    except PaperIdError as error:
+        raise UserError("nominate.bad_id", value=args.shorten(word), reason=str(error)) from None
+    known = await services.catalog.ensure([paper_id.canonical], now)
+    if paper_id.canonical not in known:
+        raise UserError("nominate.unknown_paper", arxiv_id=paper_id.canonical, show_usage=False)
+    return PreparedNomination(known[paper_id.canonical], reason)
+
+
+def nominate(tx: Tx, text: str) -> Reply:
+    group, me = tx.bound_group, tx.me
+    prepared: PreparedNomination = tx.prepared
+    paper = tx.session.get(Paper, prepared.paper_id)
+    assert group.id is not None and me.id is not None and paper is not None
+    if prepared.paper_id in chosen_paper_ids(tx.session, group.id):
+        raise UserError("nominate.already_chosen", title=paper.title, show_usage=False)
+    added = insert_ignore(
+        tx.session,
+        Nomination,
+        {
+            "group_id": group.id,
+            "paper_id": prepared.paper_id,
+            "member_id": me.id,
+            "reason": prepared.reason,
+            "created_at": tx.now,
+        },
+        ("group_id", "paper_id", "member_id"),
+    )
+    if added is None:
+        return Reply.tell(Notice(tx.tr("nominate.already_yours", title=paper.title)))
+    count = nomination_counts(tx.session, group.id).get(prepared.paper_id, 0)
+    key = "nominate.added" if count == 1 else "nominate.supported"
+    lines = [tx.tr(key, name=me.display_name, title=paper.title, count=count)]
+    if prepared.reason:
+        lines.append(tx.tr("nominate.reason", reason=prepared.reason))
+    round_ = open_round(tx.session, group.id)
+    if round_ is not None:
+        number = add_candidate(tx, round_, prepared.paper_id, 0.0)
+        lines.append(tx.tr("nominate.on_ballot", number=number))
+    else:
+        lines.append(tx.tr("nominate.in_pool"))
+    return Reply(
+        public=(Notice("\n".join(lines)),),
+        round_changed=round_.id if round_ is not None else None,
+    )
+
+
+def add_candidate(tx: Tx, round_: Round, paper_id: int, score: float) -> int:
+    """The paper's number on the ballot, adding it at the end if it is not there yet."""
+    existing = tx.session.exec(
+        select(Candidate).where(Candidate.round_id == round_.id, Candidate.paper_id == paper_id)
+    ).first()
+    if existing is not None:
+        return existing.number
+    highest = tx.session.exec(
+        select(func.max(Candidate.number)).where(Candidate.round_id == round_.id)
+    ).one()
+    number = (highest or 0) + 1
+    candidate = Candidate(
+        round_id=round_.id or 0, number=number, paper_id=paper_id, trending_score=score
+    )
+    tx.session.add(candidate)
+    tx.session.flush()
+    return number
+
+
+# --- rounds ----------------------------------------------------------------------------------
+
+
+def pool(tx: Tx) -> list[int]:
+    """Papers the next round offers: nominated and never chosen, most supported first."""
+    group = tx.bound_group
+    chosen = chosen_paper_ids(tx.session, group.id or 0)
+    rows = tx.session.exec(
+        select(Nomination.paper_id, func.count(), func.min(Nomination.created_at))
+        .where(Nomination.group_id == group.id)
+        .group_by(col(Nomination.paper_id))
+        .order_by(func.count().desc(), func.min(Nomination.created_at))
+    )
+    return [paper_id for paper_id, _, _ in rows if paper_id not in chosen]
+
+
+def open_voting(tx: Tx, text: str) -> Reply:
+    tx.require_organizer()
+    group = tx.bound_group
+    if open_round(tx.session, group.id or 0) is not None:
+        raise UserError("round.already_open", show_usage=False)
+    papers = pool(tx)
+    if not papers:
+        raise UserError("round.empty_pool", show_usage=False)
+    round_ = Round(group_id=group.id or 0, opened_at=tx.now)
+    tx.session.add(round_)
+    tx.session.flush()
+    for paper_id in papers:
+        add_candidate(tx, round_, paper_id, 0.0)
+    ballot = candidate_list(tx.session, group, round_)
+    return Reply.announce(Notice(tx.tr("round.opened", count=len(papers))), ballot)
+
+
+def current_round(tx: Tx) -> Round:
+    round_ = open_round(tx.session, tx.bound_group.id or 0)
+    if round_ is None:
+        raise UserError("round.none_open", show_usage=False)
+    return round_
+
+
+def candidates(tx: Tx, text: str) -> Reply:
+    return Reply.tell(candidate_list(tx.session, tx.bound_group, current_round(tx)))
+
+
+def vote(tx: Tx, text: str) -> Reply:
+    words = args.words(text)
+    number = args.number(words[0] if words else None)
+    round_ = current_round(tx)
+    candidate = tx.session.exec(
+        select(Candidate).where(Candidate.round_id == round_.id, Candidate.number == number)
+    ).first()
+    if candidate is None:
+        count = len(
+            tx.session.exec(select(Candidate.id).where(Candidate.round_id == round_.id)).all()
+        )
+        raise UserError("vote.no_such_candidate", number=number, count=count)
+    return toggle_vote(tx, round_, candidate)
+
+
+def toggle_vote(tx: Tx, round_: Round, candidate: Candidate) -> Reply:
+    me = tx.me
+    paper = tx.session.get(Paper, candidate.paper_id)
+    assert paper is not None and round_.id is not None and candidate.id is not None
+    added = insert_ignore(
+        tx.session,
+        Vote,
+        {
+            "round_id": round_.id,
+            "candidate_id": candidate.id,
+            "member_id": me.id,
+            "created_at": tx.now,
+        },
+        ("candidate_id", "member_id"),
+    )
+    if added is None:
+        tx.session.exec(  # type: ignore[call-overload]
+            delete(Vote).where(col(Vote.candidate_id) == candidate.id, col(Vote.member_id) == me.id)
+        )
+    votes = tallies(tx.session, round_.id).get(candidate.id, 0)
+    key = "vote.added" if added is not None else "vote.removed"
+    text = tx.tr(key, number=candidate.number, title=paper.title, votes=votes)
+    return Reply(private=(Notice(text),), round_changed=round_.id)
+
+
+def ballots(tx: Tx, round_: Round) -> list[Ballot]:
+    group = tx.bound_group
+    votes = tallies(tx.session, round_.id or 0)
+    counts = nomination_counts(tx.session, group.id or 0)
+    firsts = dict(
+        tx.session.exec(
+            select(Nomination.paper_id, func.min(Nomination.created_at))
+            .where(Nomination.group_id == group.id)
+            .group_by(col(Nomination.paper_id))
+        ).all()
+    )
+    rows = tx.session.exec(select(Candidate).where(Candidate.round_id == round_.id))
+    return [
+        Ballot(
+            candidate_id=c.id or 0,
+            paper_id=c.paper_id,
+            number=c.number,
+            votes=votes.get(c.id or 0, 0),
+            nominations=counts.get(c.paper_id, 0),
+            trending_score=c.trending_score,
+            first_nominated=_aware(firsts.get(c.paper_id)),
+        )
+        for c in rows
+    ]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """``min()`` over a UTC column comes back raw (naive on SQLite)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -1,0 +1,186 @@
+"""The SQLModel tables: groups, members, papers, rounds and votes, sessions, slots, cards, outbox.
+
+Unique constraints carry the idempotency rules of DESIGN.md ("Exactly once"): a member votes for a
+candidate once, nominates a paper once, a round is opened once per group at a time, and every
+scheduled post has one outbox row.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _aware(nullable: bool = False) -> Column[datetime]:
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class Group(SQLModel, table=True):
+    """A reading group: one chat channel on one platform, with its settings."""
+
+    __tablename__ = "reading_group"
+    __table_args__ = (UniqueConstraint("platform", "channel_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    workspace_id: str = Field(default="", max_length=64)
+    channel_id: str = Field(max_length=64)
+    timezone: str = Field(default="UTC", max_length=64)
+    locale: str = Field(default="en", max_length=8)
+    meeting_weekday: int = 2  # Monday is 0, as in datetime.weekday()
+    meeting_time: time = time(17, 0)
+    papers_per_session: int = 5
+    candidates_per_round: int = 15
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class Member(SQLModel, table=True):
+    """Someone who used the bot in a group; presenting is opt-in (``in_rotation``)."""
+
+    __table_args__ = (UniqueConstraint("group_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    user_id: str = Field(max_length=64)
+    display_name: str = Field(max_length=128)
+    is_organizer: bool = False
+    in_rotation: bool = False
+    joined_rotation_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    away_until: date | None = None
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class Paper(SQLModel, table=True):
+    """An arXiv paper's metadata, cached so a known paper never costs another request."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    arxiv_id: str = Field(max_length=32, unique=True)
+    version: int | None = None
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    authors: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    affiliations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    abstract: str = Field(default="", sa_column=Column(Text, nullable=False))
+    primary_category: str | None = Field(default=None, max_length=32)
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    published: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    fetched_at: datetime = Field(sa_column=_aware())
+
+    @property
+    def url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+
+class Nomination(SQLModel, table=True):
+    """A member's wish to read a paper; it stays in the group's pool until the paper is chosen."""
+
+    __table_args__ = (UniqueConstraint("group_id", "paper_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    paper_id: int = Field(foreign_key="paper.id")
+    member_id: int = Field(foreign_key="member.id")
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class Round(SQLModel, table=True):
+    """A voting round; at most one is open per group (a partial unique index says so)."""
+
+    __table_args__ = (
+        Index(
+            "one_open_round_per_group",
+            "group_id",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    opened_at: datetime = Field(sa_column=_aware())
+    closed_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+
+
+class Candidate(SQLModel, table=True):
+    """A paper on a round's ballot, numbered 1..K as members see it."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "number"),
+        UniqueConstraint("round_id", "paper_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    number: int
+    paper_id: int = Field(foreign_key="paper.id")
+    trending_score: float = 0.0
+
+
+class Vote(SQLModel, table=True):
+    """One member's approval of one candidate; toggled, never doubled."""
+
+    __table_args__ = (UniqueConstraint("candidate_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    candidate_id: int = Field(foreign_key="candidate.id")
+    member_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class ReadingSession(SQLModel, table=True):
+    """One meeting of the group, made when a round closes."""
+
+    __tablename__ = "session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    round_id: int = Field(foreign_key="round.id", unique=True)
+    meets_at: datetime = Field(sa_column=_aware())
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class Slot(SQLModel, table=True):
+    """Paper n of a session and who presents it (``None``: open, anyone may take it)."""
+
+    __table_args__ = (UniqueConstraint("session_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="session.id", index=True)
+    number: int
+    paper_id: int = Field(foreign_key="paper.id")
+    presenter_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class Card(SQLModel, table=True):
+    """The summary card of a slot; finished when the five fields are set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: int = Field(foreign_key="slot.id", unique=True)
+    purpose: str = Field(default="", sa_column=Column(Text, nullable=False))
+    results: str = Field(default="", sa_column=Column(Text, nullable=False))
+    method: str = Field(default="", sa_column=Column(Text, nullable=False))
+    model_name: str = Field(default="", sa_column=Column(Text, nullable=False))
+    affiliations: str = Field(default="", sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    translated_title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=_aware())
+    updated_by_id: int | None = Field(default=None, foreign_key="member.id")
+
+
+class OutboxPost(SQLModel, table=True):
+    """A post the bot makes by itself; its unique key is claimed before sending, so it goes once."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    key: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(sa_column=_aware())
+    sent_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    message_ref: str | None = Field(default=None, max_length=200)

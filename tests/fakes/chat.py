@@ -1,0 +1,94 @@
+"""A chat that talks to the real core the way an adapter does, recording what users would see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.context import Invocation
+from bot.core import Yomikai
+from bot.messages import (
+    Agenda,
+    CandidateList,
+    CardForm,
+    Message,
+    Notice,
+    Problem,
+    Reply,
+    SummaryCard,
+)
+
+
+class ManualClock:
+    """A clock the test moves by hand: a whole week passes in no time."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+def text_of(message: Message) -> str:
+    """Roughly what a user reads, as plain text (for assertions)."""
+    match message:
+        case Notice():
+            return "\n".join([message.text, *message.lines])
+        case Problem():
+            return "\n".join(filter(None, [message.text, message.usage, message.example]))
+        case CandidateList():
+            return "\n".join(
+                f"{c.number}. {c.title} ({c.arxiv_id}) {c.votes} votes" for c in message.candidates
+            )
+        case Agenda():
+            return "\n".join(
+                f"{s.number}. {s.title} — {s.presenter.name if s.presenter else 'open'}"
+                for s in message.slots
+            )
+        case SummaryCard():
+            return "\n".join([message.title, *(f"{f.key}: {f.value}" for f in message.fields)])
+        case CardForm():
+            return f"form {message.number}: {message.title}"
+    raise TypeError(type(message))
+
+
+@dataclass
+class FakeChat:
+    """One channel; ``say`` sends a line as a user and returns (and records) the reply."""
+
+    core: Yomikai
+    channel: str = "C-paper-club"
+    platform: str = "fake"
+    log: list[tuple[str, str, Reply]] = field(default_factory=list)
+
+    async def say(self, user: str, line: str) -> Reply:
+        command, _, text = line.removeprefix("/").partition(" ")
+        invocation = Invocation(
+            platform=self.platform,
+            channel_id=self.channel,
+            user_id=f"U-{user}",
+            user_name=user,
+            command=command,
+            text=text,
+        )
+        reply = await self.core.handle(invocation)
+        self.log.append((user, line, reply))
+        return reply
+
+    async def text(self, user: str, line: str) -> str:
+        """Everything the user sees after ``line``, public and private, as text."""
+        reply = await self.say(user, line)
+        return "\n".join(text_of(m) for m in (*reply.public, *reply.private))
+
+    async def problem(self, user: str, line: str) -> Problem:
+        reply = await self.say(user, line)
+        problems = [m for m in reply.private if isinstance(m, Problem)]
+        assert problems and not reply.public, f"expected a problem for {line!r}, got {reply}"
+        return problems[0]
+
+    @staticmethod
+    def only(reply: Reply, kind: type) -> list:
+        return [m for m in (*reply.public, *reply.private) if isinstance(m, kind)]

@@ -1,0 +1,136 @@
+"""The console chat: parsing, rich rendering of hostile text, and a scripted week end to end."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from adapters.console.chat import ConsoleChat, parse_line
+from adapters.console.render import render
+from bot.core import Yomikai
+from bot.messages import CandidateLine, CandidateList, CardField, Problem, SummaryCard
+from tests.fakes.arxiv_server import FakeArxiv
+
+ROOT = Path(__file__).resolve().parents[1]
+HOSTILE = "[bold red]@everyone[/] <!channel> <@U123> **x**"
+
+
+def drawn(message: object) -> str:
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(render(message))
+    return console.file.getvalue()
+
+
+def test_parse_line() -> None:
+    line = parse_line("/vote 2", "Bob")
+    assert line.invocation is not None
+    assert (line.invocation.command, line.invocation.text) == ("vote", "2")
+    assert (line.invocation.user_id, line.invocation.user_name) == ("bob", "Bob")
+    assert parse_line("/as carol", "bob").switch_to == "carol"
+    assert parse_line("/as <script>", "bob").note is not None
+    assert parse_line("/quit", "bob").quit
+    assert parse_line("# a comment", "bob") == parse_line("   ", "bob")
+    assert "start with /" in (parse_line("vote 2", "bob").note or "")
+    mention = parse_line("/yomikai assign 3 @Carol", "alice").invocation
+    assert mention is not None and mention.text == "assign 3 <@carol|Carol>"
+    assert parse_line("/help", "bob").invocation.text == "help"
+
+
+def test_hostile_text_is_shown_literally() -> None:
+    ballot = CandidateList(
+        locale="en",
+        round_id=1,
+        candidates=(CandidateLine(1, 1, "2204.06974", HOSTILE, "https://x", 3, 1, 0.0),),
+    )
+    assert HOSTILE in drawn(ballot)
+    card = SummaryCard(
+        locale="ja",
+        number=1,
+        meets_at=datetime(2026, 12, 2, 17, tzinfo=UTC),
+        arxiv_id="2204.06974",
+        title=HOSTILE,
+        url="https://arxiv.org/abs/2204.06974",
+        translated_title="",
+        summary="",
+        fields=(CardField("purpose", HOSTILE), CardField("results", "")),
+        presenter=None,
+    )
+    shown = drawn(card)
+    assert shown.count("[bold red]@everyone[/]") == 2
+    assert (
+        "目的" in shown and "成果" in shown and "未" in shown
+    )  # labels and draft note in Japanese
+    assert "[/]" in drawn(Problem(HOSTILE))
+
+
+async def test_card_prompts_fill_every_field(core: Yomikai) -> None:
+    script = io.StringIO(
+        "/yomikai setup papers 1\n/yomikai join\n/nominate 2204.06974\n"
+        "/yomikai open\n/yomikai close\n/card 1\n"
+        "find backdoors\nthey exist\nsignatures\n-\nMIT, Berkeley\na short summary\n\n"
+        "/summary 1\n"
+    )
+    out = io.StringIO()
+    console = Console(file=out, width=120, color_system=None)
+    chat = ConsoleChat(core, console, user="alice", stdin=script, interactive=True)
+    await chat.run()
+    text = out.getvalue()
+    assert "Still missing: Model name" in text
+    assert "find backdoors" in text and "MIT, Berkeley" in text and "a short summary" in text
+
+
+def test_scripted_week_through_the_real_command(fake_arxiv: FakeArxiv, tmp_path: Path) -> None:
+    """``yomikai run < week.txt``: the installed command, a real SQLite file, fake arXiv."""
+    week = (ROOT / "tests" / "fixtures" / "console" / "week.txt").read_text(encoding="utf-8")
+    env = {
+        **os.environ,
+        "YOMIKAI_DATABASE_URL": f"sqlite:///{tmp_path / 'week.db'}",
+        "YOMIKAI_ARXIV_API_URL": fake_arxiv.url,
+        "YOMIKAI_TIMEZONE": "Asia/Tokyo",
+        "COLUMNS": "120",
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    env.pop("DISCORD_BOT_TOKEN", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "run"],
+        input=week,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "This channel now has a reading group" in out
+    assert "bob supports" in out
+    assert "Candidates for the next session" in out
+    assert "Planting Undetectable Backdoors" in out
+    assert "Card 1 is finished" in out
+    assert "目的" in out  # the group switched to Japanese before /summary
+    assert "Traceback" not in out + result.stderr
+    assert (tmp_path / "week.db").exists()
+
+
+def test_bad_setting_names_the_variable(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("YOMIKAI_LOCALE=fr\n", encoding="utf-8")
+    env = {**os.environ, "YOMIKAI_TIMEZONE": "Mars/Olympus"}
+    result = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "run"],
+        input="",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "YOMIKAI_TIMEZONE: 'Mars/Olympus' is not an IANA time zone" in result.stdout
+    assert "YOMIKAI_LOCALE: 'fr' is not a shipped language" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

@@ -1,0 +1,170 @@
+"""The whole weekly cycle as a conversation in one channel, through the real core and SQLite."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.messages import Agenda, CandidateList, CardForm, SummaryCard
+from storage.db import Database
+from storage.models import Member, Nomination, Paper, Vote
+from tests.fakes.arxiv_server import FakeArxiv
+from tests.fakes.chat import FakeChat, ManualClock
+
+PAPERS = ["2204.06974", "2204.00598", "2203.14465", "2204.03458", "2203.15556", "2203.13131"]
+
+
+async def set_up_group(chat: FakeChat) -> None:
+    await chat.say("alice", "/yomikai setup timezone Asia/Tokyo day wed time 17:00 papers 3")
+    for user in ("alice", "bob", "carol"):
+        await chat.say(user, "/yomikai join")
+
+
+async def nominate_all(chat: FakeChat) -> None:
+    users = ["alice", "bob", "carol", "dave", "erin", "alice"]
+    for user, paper in zip(users, PAPERS, strict=True):
+        await chat.say(user, f"/nominate {paper}")
+
+
+async def test_whole_week(chat: FakeChat, clock: ManualClock, db: Database) -> None:
+    # Monday: the group is bound, people nominate, a second nomination is support.
+    created = await chat.text("alice", "/yomikai setup timezone Asia/Tokyo day wed time 17:00")
+    assert "Asia/Tokyo" in created and "Wednesday 17:00" in created
+    said = await chat.text("alice", '/nominate 2204.06974 "great backdoor paper"')
+    assert "alice nominated “Planting Undetectable Backdoors in Machine Learning Models”" in said
+    assert "great backdoor paper" in said
+    said = await chat.text("bob", "/nominate https://arxiv.org/abs/2204.06974v2")
+    assert "bob supports" in said and "2 nominations" in said
+    await chat.say("carol", "/nominate arXiv:2204.00598")
+    await chat.say("carol", "/nominate https://huggingface.co/papers/2203.14465")
+
+    # The organizer opens voting; the ballot lists the pool, most supported first.
+    reply = await chat.say("alice", "/yomikai open")
+    (ballot,) = chat.only(reply, CandidateList)
+    assert [c.arxiv_id for c in ballot.candidates] == ["2204.06974", "2204.00598", "2203.14465"]
+    assert ballot.candidates[0].nominations == 2
+
+    # A late nomination lands on the open ballot as candidate 4.
+    said = await chat.text("dave", "/nominate 2204.03458")
+    assert "candidate 4" in said
+
+    # Approval voting: several votes each; voting twice takes it back.
+    assert "1 votes" in await chat.text("bob", "/vote 3")
+    assert "taken back" in await chat.text("bob", "/vote 3")
+    for user, number in [("bob", 2), ("carol", 2), ("dave", 2), ("bob", 4), ("carol", 4)]:
+        await chat.say(user, f"/vote {number}")
+    (shown,) = chat.only(await chat.say("erin", "/candidates"), CandidateList)
+    assert {c.number: c.votes for c in shown.candidates} == {1: 0, 2: 3, 3: 0, 4: 2}
+
+    # Tuesday: presenters opt in; one is away for the meeting; the round closes.
+    for user in ("bob", "carol", "dave"):
+        await chat.say(user, "/yomikai join")
+    await chat.say("dave", "/yomikai away 2026-12-02")
+    await chat.say("alice", "/yomikai setup papers 3")
+    clock.advance(days=1)
+    reply = await chat.say("alice", "/yomikai close")
+    (agenda,) = chat.only(reply, Agenda)
+    assert agenda.meets_at.isoformat() == "2026-12-02T17:00:00+09:00"
+    assert [s.arxiv_id for s in agenda.slots] == ["2204.00598", "2204.03458", "2204.06974"]
+    assert [s.presenter.name if s.presenter else None for s in agenda.slots] == [
+        "bob",
+        "carol",
+        None,
+    ]
+    assert "No voting round is open" in (await chat.problem("bob", "/vote 2")).text
+
+    # An open slot is taken; a presenter writes a card field by field.
+    assert "dave takes slot 3" in await chat.text("dave", "/yomikai take 3")
+    (form,) = chat.only(await chat.say("carol", "/card 2"), CardForm)
+    assert form.number == 2 and form.values["purpose"] == ""
+    said = await chat.text("carol", "/card 2 purpose: video generation method: 3D U-Net")
+    assert "Still missing: Results, Model name, Author affiliations" in said
+    said = await chat.text(
+        "carol", "/card 2 results: SOTA on UCF-101 model: Video Diffusion affiliations: Google"
+    )
+    assert "Card 2 is finished" in said
+
+    # Anyone reads the card; by date too.
+    (card,) = chat.only(await chat.say("erin", "/summary 2"), SummaryCard)
+    assert card.title == "Video Diffusion Models" and card.finished
+    assert dict((f.key, f.value) for f in card.fields)["method"] == "3D U-Net"
+    (same,) = chat.only(await chat.say("erin", "/summary 2 2026-12-02"), SummaryCard)
+    assert same == card
+
+    # Fairness: next week's rotation starts with those who have not presented yet.
+    await chat.say("alice", "/yomikai join")
+    said = await chat.text("erin", "/presenters")
+    assert "Next up: alice, bob, carol" in said
+
+    with db.session() as session:
+        assert len(session.exec(select(Paper)).all()) == 4
+        assert len(session.exec(select(Nomination)).all()) == 5
+        assert len(session.exec(select(Vote)).all()) == 5
+
+
+async def test_known_papers_are_never_fetched_again(chat: FakeChat, fake_arxiv: FakeArxiv) -> None:
+    await set_up_group(chat)
+    await chat.say("alice", "/nominate 2204.06974")
+    await chat.say("bob", "/nominate arXiv:2204.06974v1")
+    await chat.say("carol", "/nominate https://arxiv.org/pdf/2204.06974v2.pdf")
+    assert len(fake_arxiv.requests) == 1
+
+
+async def test_one_member_nominating_twice_counts_once(chat: FakeChat, db: Database) -> None:
+    await set_up_group(chat)
+    await chat.say("alice", "/nominate 2204.06974")
+    said = await chat.text("alice", "/nominate 2204.06974")
+    assert "You already nominated" in said
+    with db.session() as session:
+        assert len(session.exec(select(Nomination)).all()) == 1
+
+
+async def test_fair_rotation_over_weeks(chat: FakeChat, clock: ManualClock) -> None:
+    await chat.say("alice", "/yomikai setup papers 1 candidates 1")
+    for user in ("alice", "bob", "carol"):
+        await chat.say(user, "/yomikai join")
+    presenters = []
+    for paper in PAPERS[:4]:
+        await chat.say("alice", f"/nominate {paper}")
+        await chat.say("alice", "/yomikai open")
+        (agenda,) = chat.only(await chat.say("alice", "/yomikai close"), Agenda)
+        presenters.append(agenda.slots[0].presenter.name)
+        clock.advance(days=7)
+    assert presenters == ["alice", "bob", "carol", "alice"]
+
+
+async def test_drop_goes_back_to_rotation_then_open(chat: FakeChat) -> None:
+    await chat.say("alice", "/yomikai setup papers 2")
+    await chat.say("bob", "/yomikai join")
+    await chat.say("carol", "/yomikai join")
+    await chat.say("alice", "/nominate 2204.06974")
+    await chat.say("alice", "/nominate 2204.00598")
+    await chat.say("alice", "/yomikai open")
+    await chat.say("alice", "/yomikai close")
+    assert "bob presents slot 1" not in await chat.text("carol", "/presenters")
+    said = await chat.text("bob", "/yomikai drop 1")
+    assert "bob gave slot 1 back" in said and "Slot 1 is open" in said
+    assert "Slot 2 is carol's" in (await chat.problem("bob", "/yomikai take 2")).text
+    assert "not yours" in (await chat.problem("bob", "/yomikai drop 2")).text
+    assert "erin presents slot 1" in await chat.text("alice", "/yomikai assign 1 <@U-erin|erin>")
+    assert "know “nobody”" in (await chat.problem("alice", "/yomikai assign 1 @nobody")).text
+    await chat.say("alice", "/yomikai swap 1 2")
+    (agenda,) = chat.only(await chat.say("bob", "/presenters"), Agenda)
+    assert [s.presenter.name for s in agenda.slots] == ["carol", "erin"]
+
+
+async def test_language_switch(chat: FakeChat) -> None:
+    await chat.say("alice", "/yomikai setup")
+    said = await chat.text("alice", "/yomikai setup language ja")
+    assert "日本語" in said
+    problem = await chat.problem("alice", "/vote 1")
+    assert "投票" in problem.text
+    assert problem.locale == "ja"
+
+
+async def test_members_are_remembered(chat: FakeChat, db: Database) -> None:
+    await chat.say("alice", "/yomikai setup")
+    await chat.say("bob", "/yomikai status")
+    await chat.say("bob", "/yomikai status")
+    with db.session() as session:
+        names = sorted(m.display_name for m in session.exec(select(Member)))
+    assert names == ["alice", "bob"]
