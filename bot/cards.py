@@ -74,7 +74,7 @@ def check_fields(fields: dict[str, str]) -> dict[str, str]:
     return checked
 
 
-def _editable_slot(tx: Tx, number: int) -> Slot:
+def editable_slot(tx: Tx, number: int) -> Slot:
     slot = slot_by_number(tx, current_session(tx), number)
     if slot.presenter_id != tx.me.id and not tx.me.is_organizer:
         raise UserError("card.not_presenter", number=slot.number, show_usage=False)
@@ -83,7 +83,7 @@ def _editable_slot(tx: Tx, number: int) -> Slot:
 
 def card(tx: Tx, text: str) -> Reply:
     number_word, _, rest = text.strip().partition(" ")
-    slot = _editable_slot(tx, args.number(number_word or None))
+    slot = editable_slot(tx, args.number(number_word or None))
     assert slot.id is not None
     existing = card_of(tx.session, slot.id)
     if not rest.strip():
@@ -92,10 +92,6 @@ def card(tx: Tx, text: str) -> Reply:
         form = CardForm(tx.bound_group.locale, slot.number, paper.title if paper else "", values)
         return Reply.tell(form)
     return save_card(tx, slot, parse_fields(rest))
-
-
-def submit(tx: Tx, _text: str, *, number: int, fields: dict[str, str]) -> Reply:
-    return save_card(tx, _editable_slot(tx, number), fields)
 
 
 def save_card(tx: Tx, slot: Slot, fields: dict[str, str]) -> Reply:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot import cards
+from bot import cards, posts, voting
 from bot.clock import Clock
 from bot.context import Invocation, Services, Tx
 from bot.errors import UserError
@@ -19,6 +19,7 @@ from bot.i18n import DEFAULT_LOCALE, Translator
 from bot.messages import Problem, Reply
 from bot.registry import CommandSpec, Handler, resolve
 from storage.db import Database
+from storage.models import Round
 from storage.queries import group_for_channel
 
 log = logging.getLogger(__name__)
@@ -48,21 +49,59 @@ class Yomikai:
             locale = await asyncio.to_thread(self._locale, inv)
             return Reply.tell(self._problem(locale, error, spec))
         except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("command %s failed (ref %s)", inv.command, ref)
-            locale = await asyncio.to_thread(self._locale, inv)
-            return Reply.tell(Problem(Translator(locale)("error.internal", ref=ref), locale=locale))
+            return await self._failure(inv)
+
+    async def _failure(self, inv: Invocation) -> Reply:
+        """An unexpected error: logged with a reference the user can quote, never shown raw."""
+        ref = uuid.uuid4().hex[:8]
+        log.exception("command %s failed (ref %s)", inv.command, ref)
+        locale = await asyncio.to_thread(self._locale, inv)
+        return Reply.tell(Problem(Translator(locale)("error.internal", ref=ref), locale=locale))
 
     async def submit_card(self, inv: Invocation, number: int, fields: dict[str, str]) -> Reply:
         """A filled card form (modal, console prompts): the same checks as ``/card n field: …``."""
-        spec, _ = resolve("card", "")
+
+        def step(tx: Tx, _text: str) -> Reply:
+            return cards.save_card(tx, cards.editable_slot(tx, number), cards.check_fields(fields))
+
+        return await self._act(inv, "card", step)
+
+    async def click_vote(self, inv: Invocation, round_id: int, candidate_id: int) -> Reply:
+        """A vote button (``vote:<round>:<candidate>``): toggles like ``/vote n``."""
+        return await self._act(inv, "vote", partial(voting.vote_by_id, round_id, candidate_id))
+
+    async def remember_ballot(self, round_id: int, ref: str) -> None:
+        """Record where a round's public candidate list was posted, to redraw it in place."""
+
+        def record() -> None:
+            with self.db.session() as session:
+                round_ = session.get(Round, round_id)
+                assert round_ is not None
+                key = posts.ballot_key(round_id)
+                posts.claim(session, round_.group_id, key, self.clock.now())
+                posts.mark_sent(session, key, ref, self.clock.now())
+
+        await asyncio.to_thread(record)
+
+    async def ballot_post(self, round_id: int) -> posts.BallotPost | None:
+        """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""
+
+        def read() -> posts.BallotPost | None:
+            with self.db.session() as session:
+                return posts.ballot_post(session, round_id)
+
+        return await asyncio.to_thread(read)
+
+    async def _act(self, inv: Invocation, path: str, step: Handler) -> Reply:
+        """Run ``step`` as if it were the command ``path`` (its rules, usage and errors)."""
+        spec, _ = resolve(path, "")
         try:
-            checked = cards.check_fields(fields)
-            step = partial(cards.submit, number=number, fields=checked)
             return await asyncio.to_thread(self._run, spec, inv, step, None)
         except UserError as error:
             locale = await asyncio.to_thread(self._locale, inv)
             return Reply.tell(self._problem(locale, error, spec))
+        except Exception:
+            return await self._failure(inv)
 
     def _run(self, spec: CommandSpec, inv: Invocation, step: Handler, prepared: Any) -> Reply:
         for attempt in range(1, RETRIES + 1):

@@ -194,6 +194,19 @@ def vote(tx: Tx, text: str) -> Reply:
     return toggle_vote(tx, round_, candidate)
 
 
+def vote_by_id(round_id: int, candidate_id: int, tx: Tx, _text: str) -> Reply:
+    """A click on a vote button, which names the round and candidate it was drawn for."""
+    round_ = tx.session.get(Round, round_id)
+    candidate = tx.session.get(Candidate, candidate_id)
+    if round_ is None or round_.group_id != tx.bound_group.id:
+        raise UserError("vote.round_closed", show_usage=False)
+    if round_.closed_at is not None:
+        raise UserError("vote.round_closed", show_usage=False)
+    if candidate is None or candidate.round_id != round_id:
+        raise UserError("vote.round_closed", show_usage=False)
+    return toggle_vote(tx, round_, candidate)
+
+
 def toggle_vote(tx: Tx, round_: Round, candidate: Candidate) -> Reply:
     me = tx.me
     paper = tx.session.get(Paper, candidate.paper_id)

@@ -168,3 +168,28 @@ async def test_members_are_remembered(chat: FakeChat, db: Database) -> None:
     with db.session() as session:
         names = sorted(m.display_name for m in session.exec(select(Member)))
     assert names == ["alice", "bob"]
+
+
+async def test_vote_buttons_and_the_posted_ballot(chat: FakeChat) -> None:
+    from bot.context import Invocation
+
+    await chat.say("alice", "/yomikai setup papers 1")
+    await chat.say("alice", "/nominate 2204.06974")
+    (ballot,) = chat.only(await chat.say("alice", "/yomikai open"), CandidateList)
+    core = chat.core
+    assert await core.ballot_post(ballot.round_id) is None  # not posted anywhere yet
+    await core.remember_ballot(ballot.round_id, "ts-1")
+    click = Invocation("fake", chat.channel, "U-bob", "bob", "vote")
+    candidate = ballot.candidates[0].candidate_id
+    reply = await core.click_vote(click, ballot.round_id, candidate)
+    assert "counts (1 votes)" in reply.private[0].text and reply.round_changed == ballot.round_id
+    post = await core.ballot_post(ballot.round_id)
+    assert post is not None and post.ref == "ts-1" and post.channel_id == chat.channel
+    assert post.ballot.candidates[0].votes == 1
+    await chat.say("alice", "/yomikai close")
+    late = await core.click_vote(click, ballot.round_id, candidate)
+    assert "round that is closed" in late.private[0].text
+    stray = await core.click_vote(click, 999, candidate)
+    assert "round that is closed" in stray.private[0].text
+    (closed,) = [(await core.ballot_post(ballot.round_id)).ballot]
+    assert not closed.open and closed.candidates[0].votes == 1
