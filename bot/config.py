@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.i18n import LOCALES
@@ -18,16 +18,30 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
-    database_url: str = Field(
-        "sqlite:///yomikai.db", validation_alias=AliasChoices("YOMIKAI_DATABASE_URL")
+    database_url: str = Field("sqlite:///yomikai.db", validation_alias="YOMIKAI_DATABASE_URL")
+    arxiv_api_url: str = Field(DEFAULT_ARXIV_API_URL, validation_alias="YOMIKAI_ARXIV_API_URL")
+    timezone: str = Field("UTC", validation_alias="YOMIKAI_TIMEZONE")
+    locale: str = Field("en", validation_alias="YOMIKAI_LOCALE")
+    hf_api_url: str = Field("https://huggingface.co/api", validation_alias="YOMIKAI_HF_API_URL")
+    pwc_api_url: str = Field(
+        "https://paperswithcode.co/api/v1", validation_alias="YOMIKAI_PWC_API_URL"
     )
-    arxiv_api_url: str = Field(
-        DEFAULT_ARXIV_API_URL, validation_alias=AliasChoices("YOMIKAI_ARXIV_API_URL")
-    )
-    timezone: str = Field("UTC", validation_alias=AliasChoices("YOMIKAI_TIMEZONE"))
-    locale: str = Field("en", validation_alias=AliasChoices("YOMIKAI_LOCALE"))
+    http_port: int = Field(3000, ge=1, le=65535, validation_alias="YOMIKAI_HTTP_PORT")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(None, validation_alias="SLACK_API_URL")
     discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
+    discord_guild_id: int | None = Field(None, validation_alias="DISCORD_GUILD_ID")
+    discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def discord_enabled(self) -> bool:
+        return self.discord_bot_token is not None
 
     @field_validator("timezone")
     @classmethod
@@ -53,12 +67,7 @@ class Settings(BaseSettings):
         return value.strip()
 
 
-ENV_NAMES = {
-    "database_url": "YOMIKAI_DATABASE_URL",
-    "arxiv_api_url": "YOMIKAI_ARXIV_API_URL",
-    "timezone": "YOMIKAI_TIMEZONE",
-    "locale": "YOMIKAI_LOCALE",
-}
+ENV_NAMES = {name: str(field.validation_alias) for name, field in Settings.model_fields.items()}
 
 
 def describe_errors(error: ValidationError) -> list[str]:
