@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -22,26 +22,45 @@ from bot.context import Services
 from bot.core import Yomikai
 from bot.group_setup import GroupDefaults
 from bot.papers import PaperCatalog
+from bot.scheduler import Scheduler
 from bot.sources.arxiv_source import ArxivSource
+from bot.sources.huggingface import HuggingFaceSource
+from bot.sources.paperswithcode import PapersWithCodeSource
+from bot.sources.trending import ArxivListingSource, TrendingChain
 from storage.db import Database, create_schema
 
 log = logging.getLogger("yomikai")
 
 
-def build_core(settings: Settings) -> tuple[Yomikai, Database, ArxivSource]:
+@contextlib.asynccontextmanager
+async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
+    """The core with its database and paper sources, closed again on the way out."""
     db = Database(settings.database_url)
     create_schema(db.engine)
     arxiv = ArxivSource(settings.arxiv_api_url)
+    trending = TrendingChain(
+        [
+            HuggingFaceSource(settings.hf_api_url),
+            PapersWithCodeSource(settings.pwc_api_url),
+            ArxivListingSource(arxiv),
+        ]
+    )
     services = Services(
         catalog=PaperCatalog(db, arxiv),
         defaults=GroupDefaults(timezone=settings.timezone, locale=settings.locale),
+        trending=trending,
     )
-    return Yomikai(db, services, SystemClock()), db, arxiv
+    try:
+        yield Yomikai(db, services, SystemClock())
+    finally:
+        await trending.aclose()
+        await arxiv.aclose()
+        db.dispose()
 
 
 async def run(settings: Settings, console: Console) -> None:
-    core, db, arxiv = build_core(settings)
-    try:
+    """Every configured adapter and the scheduler on this one event loop."""
+    async with built_core(settings) as core:
         for name, token in (
             ("Slack", settings.slack_bot_token),
             ("Discord", settings.discord_bot_token),
@@ -52,10 +71,14 @@ async def run(settings: Settings, console: Console) -> None:
                     " starting the console chat instead.",
                     style="yellow",
                 )
-        await ConsoleChat(core, console).run()
-    finally:
-        await arxiv.aclose()
-        db.dispose()
+        chat = ConsoleChat(core, console)
+        core.connect(chat)
+        scheduler = Scheduler(core)
+        await scheduler.start()
+        try:
+            await chat.run()
+        finally:
+            await scheduler.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ from bot.calendar import next_weekly
 from bot.context import Tx
 from bot.messages import Reply
 from bot.rotation import next_presenter
+from bot.schedule import PREPARATION
 from bot.views import agenda
 from bot.voting import ballots, current_round, ranked
 from storage.models import ReadingSession, Slot
@@ -14,11 +15,16 @@ from storage.models import ReadingSession, Slot
 def close_voting(tx: Tx, text: str) -> Reply:
     """Close the open round: the top N become the next session's slots, presenters assigned."""
     tx.require_organizer()
+    return close_round_now(tx)
+
+
+def close_round_now(tx: Tx) -> Reply:
+    """Close the open round (the ``close`` job and ``/yomikai close`` both land here)."""
     group = tx.bound_group
     round_ = current_round(tx)
     round_.closed_at = tx.now
     tx.session.add(round_)
-    meets_at = next_weekly(tx.now, tx.zone, group.meeting_weekday, group.meeting_time)
+    meets_at = next_weekly(tx.now + PREPARATION, tx.zone, group.meeting_weekday, group.meeting_time)
     reading = ReadingSession(
         group_id=group.id or 0, round_id=round_.id or 0, meets_at=meets_at, created_at=tx.now
     )

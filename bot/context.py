@@ -16,6 +16,7 @@ from storage.models import Group, Member
 if TYPE_CHECKING:
     from bot.group_setup import GroupDefaults
     from bot.papers import PaperCatalog
+    from bot.sources.trending import TrendingChain
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Services:
 
     catalog: PaperCatalog
     defaults: GroupDefaults
+    trending: TrendingChain | None = None
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
 
 from bot import cards, posts, voting
 from bot.clock import Clock
@@ -16,13 +19,16 @@ from bot.context import Invocation, Services, Tx
 from bot.errors import UserError
 from bot.group_setup import ensure_member
 from bot.i18n import DEFAULT_LOCALE, Translator
-from bot.messages import Problem, Reply
+from bot.jobs import JobPermit, JobRunner
+from bot.messages import Notice, Problem, Reply
+from bot.ports import ChatAdapter
 from bot.registry import CommandSpec, Handler, resolve
 from storage.db import Database
-from storage.models import Round
+from storage.models import Group, Round
 from storage.queries import group_for_channel
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 RETRIES = 3
 """A transaction that lost a race (unique key taken meanwhile, lock timeout) is run again."""
@@ -35,6 +41,26 @@ class Yomikai:
         self.db = db
         self.services = services
         self.clock = clock
+        self.adapters: dict[str, ChatAdapter] = {}
+        self.jobs = JobRunner(self)
+        self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
+        """Called after a group's setup or schedule changed (the scheduler reschedules)."""
+
+    def connect(self, adapter: ChatAdapter) -> None:
+        """Let scheduled jobs reach groups on ``adapter.platform``."""
+        self.adapters[adapter.platform] = adapter
+
+    async def in_thread(self, step: Callable[[Session], T]) -> T:
+        """Run ``step`` in one transaction on a worker thread (the loop never waits on SQL)."""
+
+        return await asyncio.to_thread(self._transact, step)
+
+    def job_tx(self, session: Session, group_id: int, now: datetime) -> Tx:
+        """A transaction context for a job: the group, no member (jobs act for nobody)."""
+        group = session.get(Group, group_id)
+        assert group is not None
+        inv = Invocation(group.platform, group.channel_id, "", "Yomikai", "job")
+        return Tx(session, inv, group, None, now, Translator(group.locale))
 
     async def handle(self, inv: Invocation) -> Reply:
         """Run one command. Never raises: mistakes and failures come back as a ``Problem``."""
@@ -44,7 +70,13 @@ class Yomikai:
             inv = Invocation(**{**inv.__dict__, "text": rest})
             now = self.clock.now()
             prepared = await spec.prepare(self.services, inv, now) if spec.prepare else None
-            return await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
+            reply = await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
+            if isinstance(reply, JobPermit) and spec.job:
+                return await self._run_job(spec.job, reply, now)
+            assert isinstance(reply, Reply)
+            if spec.changes_schedule and self.on_schedule_change is not None:
+                await self.on_schedule_change()
+            return reply
         except UserError as error:
             locale = await asyncio.to_thread(self._locale, inv)
             return Reply.tell(self._problem(locale, error, spec))
@@ -92,6 +124,18 @@ class Yomikai:
 
         return await asyncio.to_thread(read)
 
+    async def _run_job(self, job: str, permit: JobPermit, now: datetime) -> Reply:
+        """``/yomikai poll|remind|meet``: the handler checked who asks; now run the job itself."""
+        outcome = await self.jobs.run(permit.group_id, job, now, by_hand=True)
+        tr = Translator(permit.locale)
+        if job == "poll":
+            text = tr("jobs.polled", count=outcome.found, source=outcome.source or "—")
+        elif outcome.posts or outcome.dms:
+            text = tr("jobs.done", posts=len(outcome.posts), dms=len(outcome.dms))
+        else:
+            text = tr(f"jobs.nothing_{job}")
+        return Reply.tell(Notice(text))
+
     async def _act(self, inv: Invocation, path: str, step: Handler) -> Reply:
         """Run ``step`` as if it were the command ``path`` (its rules, usage and errors)."""
         spec, _ = resolve(path, "")
@@ -103,32 +147,36 @@ class Yomikai:
         except Exception:
             return await self._failure(inv)
 
-    def _run(self, spec: CommandSpec, inv: Invocation, step: Handler, prepared: Any) -> Reply:
+    def _run(
+        self, spec: CommandSpec, inv: Invocation, step: Callable[[Tx, str], T], prepared: Any
+    ) -> T:
+        """``step`` inside one transaction, with the invoker's group and member."""
+
+        def command(session: Session) -> T:
+            group = group_for_channel(session, inv.platform, inv.channel_id)
+            if group is None and spec.needs_group:
+                raise UserError("group.not_set_up", show_usage=False)
+            now = self.clock.now()
+            member = None
+            if group is not None:
+                assert group.id is not None
+                member = ensure_member(session, group.id, inv.user_id, inv.user_name, now)
+            locale = group.locale if group else self.services.defaults.locale
+            tx = Tx(session, inv, group, member, now, Translator(locale), prepared)
+            return step(tx, inv.text)
+
+        return self._transact(command)
+
+    def _transact(self, step: Callable[[Session], T]) -> T:
+        """One transaction, run again when it lost a race (unique key taken, lock timeout)."""
         for attempt in range(1, RETRIES + 1):
             try:
                 with self.db.session() as session:
-                    group = group_for_channel(session, inv.platform, inv.channel_id)
-                    if group is None and spec.needs_group:
-                        raise UserError("group.not_set_up", show_usage=False)
-                    now = self.clock.now()
-                    member = None
-                    if group is not None:
-                        assert group.id is not None
-                        member = ensure_member(session, group.id, inv.user_id, inv.user_name, now)
-                    tx = Tx(
-                        session=session,
-                        inv=inv,
-                        group=group,
-                        member=member,
-                        now=now,
-                        tr=Translator(group.locale if group else self.services.defaults.locale),
-                        prepared=prepared,
-                    )
-                    return step(tx, inv.text)
+                    return step(session)
             except (IntegrityError, OperationalError):
                 if attempt == RETRIES:
                     raise
-                log.info("command %s lost a race; retrying (%d)", spec.path, attempt)
+                log.info("a transaction lost a race; retrying (%d)", attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _locale(self, inv: Invocation) -> str:

@@ -121,7 +121,19 @@ class CardForm:
     values: dict[str, str] = field(default_factory=dict)
 
 
-Message = Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm
+@dataclass(frozen=True)
+class Reminder:
+    """A nudge to one presenter whose card is not finished (sent as a direct message)."""
+
+    locale: str
+    number: int
+    title: str
+    url: str
+    meets_at: datetime
+    missing: tuple[str, ...]
+
+
+Message = Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm | Reminder
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ class PaperCatalog:
             found = (paper_by_arxiv_id(session, arxiv_id) for arxiv_id in arxiv_ids)
             return {paper.arxiv_id: paper.id for paper in found if paper and paper.id}
 
+    async def remember(self, papers: Sequence[PaperMetadata], fetched_at: datetime) -> None:
+        """Store metadata a source already gave us (a known paper is left as it is)."""
+        if papers:
+            await asyncio.to_thread(self._store, papers, fetched_at)
+
     def _store(self, papers: Sequence[PaperMetadata], fetched_at: datetime) -> dict[str, int]:
         with self.db.session() as session:
             for meta in papers:

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import cards, closing, group_setup, rotation, status, voting
+from bot import cards, closing, group_setup, jobs, rotation, schedule, status, voting
 from bot.context import Invocation, Services, Tx
 from bot.errors import UserError
+from bot.jobs import JobPermit
 from bot.messages import Notice, Reply
 
 Handler = Callable[[Tx, str], Reply]
+"""A command's work inside one transaction: the invocation's argument text in, a reply out."""
 Prepare = Callable[[Services, Invocation, datetime], Awaitable[Any]]
 
 HEADLINE = ("nominate", "candidates", "vote", "summary", "card", "presenters")
@@ -27,12 +29,15 @@ HEADLINE = ("nominate", "candidates", "vote", "summary", "card", "presenters")
 class CommandSpec:
     path: str
     """``nominate`` or ``yomikai join``: what follows the slash."""
-    handler: Handler
+    handler: Handler | Callable[[Tx, str], JobPermit]
     usage: str
     example: str
     organizer: bool = False
     needs_group: bool = True
     prepare: Prepare | None = None
+    job: str | None = None
+    """Set for ``/yomikai poll|remind|meet``: after the handler's check, the core runs this job."""
+    changes_schedule: bool = False
 
     @property
     def help_key(self) -> str:
@@ -83,12 +88,35 @@ COMMANDS: tuple[CommandSpec, ...] = (
         organizer=True,
         needs_group=False,
         prepare=_setup_defaults,
+        changes_schedule=True,
+    ),
+    CommandSpec(
+        "yomikai schedule",
+        schedule.schedule_command,
+        "/yomikai schedule [poll|open|close|remind|meet <day> <HH:MM> | off]",
+        "/yomikai schedule open mon 10:00",
+        organizer=True,
+        changes_schedule=True,
+    ),
+    CommandSpec(
+        "yomikai poll", jobs.permit, "/yomikai poll", "/yomikai poll", organizer=True, job="poll"
     ),
     CommandSpec(
         "yomikai open", voting.open_voting, "/yomikai open", "/yomikai open", organizer=True
     ),
     CommandSpec(
         "yomikai close", closing.close_voting, "/yomikai close", "/yomikai close", organizer=True
+    ),
+    CommandSpec(
+        "yomikai remind",
+        jobs.permit,
+        "/yomikai remind",
+        "/yomikai remind",
+        organizer=True,
+        job="remind",
+    ),
+    CommandSpec(
+        "yomikai meet", jobs.permit, "/yomikai meet", "/yomikai meet", organizer=True, job="meet"
     ),
     CommandSpec(
         "yomikai assign",

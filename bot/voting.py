@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, delete, select
@@ -14,7 +14,7 @@ from bot.errors import UserError
 from bot.messages import Notice, Reply
 from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.views import candidate_list, tallies
-from storage.models import Candidate, Nomination, Paper, Round, Vote
+from storage.models import Candidate, Nomination, Paper, PoolEntry, Round, Vote
 from storage.queries import chosen_paper_ids, insert_ignore, nomination_counts, open_round
 
 MAX_REASON = 500
@@ -138,21 +138,45 @@ def add_candidate(tx: Tx, round_: Round, paper_id: int, score: float) -> int:
 # --- rounds ----------------------------------------------------------------------------------
 
 
-def pool(tx: Tx) -> list[int]:
-    """Papers the next round offers: nominated and never chosen, most supported first."""
+TRENDING_FRESH = timedelta(days=7)
+"""Trending papers found by polls older than this no longer reach a ballot."""
+
+
+def pool(tx: Tx) -> list[tuple[int, float]]:
+    """The next round's ballot as (paper, trending score): every nominated paper, most supported
+    first, then the top-scoring fresh trending papers up to the group's candidates per round."""
     group = tx.bound_group
     chosen = chosen_paper_ids(tx.session, group.id or 0)
-    rows = tx.session.exec(
-        select(Nomination.paper_id, func.count(), func.min(Nomination.created_at))
+    nominated = tx.session.exec(
+        select(Nomination.paper_id)
         .where(Nomination.group_id == group.id)
         .group_by(col(Nomination.paper_id))
         .order_by(func.count().desc(), func.min(Nomination.created_at))
+    ).all()
+    scores = dict(
+        tx.session.exec(
+            select(PoolEntry.paper_id, PoolEntry.score).where(PoolEntry.group_id == group.id)
+        ).all()
     )
-    return [paper_id for paper_id, _, _ in rows if paper_id not in chosen]
+    ballot = [(paper_id, scores.get(paper_id, 0.0)) for paper_id in nominated]
+    trending = tx.session.exec(
+        select(PoolEntry.paper_id, PoolEntry.score)
+        .where(PoolEntry.group_id == group.id, PoolEntry.added_at > tx.now - TRENDING_FRESH)
+        .order_by(col(PoolEntry.score).desc(), col(PoolEntry.id))
+    ).all()
+    taken = set(nominated) | chosen
+    fresh = [(paper_id, score) for paper_id, score in trending if paper_id not in taken]
+    ballot += fresh[: group.candidates_per_round]
+    return [(paper_id, score) for paper_id, score in ballot if paper_id not in chosen]
 
 
 def open_voting(tx: Tx, text: str) -> Reply:
     tx.require_organizer()
+    return open_round_now(tx)
+
+
+def open_round_now(tx: Tx) -> Reply:
+    """Open a round from the pool (the ``open`` job and ``/yomikai open`` both land here)."""
     group = tx.bound_group
     if open_round(tx.session, group.id or 0) is not None:
         raise UserError("round.already_open", show_usage=False)
@@ -162,10 +186,10 @@ def open_voting(tx: Tx, text: str) -> Reply:
     round_ = Round(group_id=group.id or 0, opened_at=tx.now)
     tx.session.add(round_)
     tx.session.flush()
-    for paper_id in papers:
-        add_candidate(tx, round_, paper_id, 0.0)
+    for paper_id, score in papers:
+        add_candidate(tx, round_, paper_id, score)
     ballot = candidate_list(tx.session, group, round_)
-    return Reply.announce(Notice(tx.tr("round.opened", count=len(papers))), ballot)
+    return Reply.announce(ballot)
 
 
 def current_round(tx: Tx) -> Round:

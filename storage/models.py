@@ -35,6 +35,9 @@ class Group(SQLModel, table=True):
     meeting_time: time = time(17, 0)
     papers_per_session: int = 5
     candidates_per_round: int = 15
+    categories: str = Field(default="cs.LG cs.CL cs.CV cs.AI", max_length=200)
+    schedule: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Per-job overrides of the default weekly schedule (see ``bot/schedule.py``)."""
     created_at: datetime = Field(sa_column=_aware())
 
 
@@ -85,6 +88,22 @@ class Nomination(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id")
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=_aware())
+
+
+class PoolEntry(SQLModel, table=True):
+    """A trending paper the poll found for a group; the next round offers the top-scoring ones."""
+
+    __tablename__ = "pool_entry"
+    __table_args__ = (UniqueConstraint("group_id", "paper_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    paper_id: int = Field(foreign_key="paper.id")
+    score: float = 0.0
+    source: str = Field(max_length=32)
+    extras: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """What the source said beyond metadata: upvotes, comments, code repository, AI summary."""
+    added_at: datetime = Field(sa_column=_aware())
 
 
 class Round(SQLModel, table=True):

@@ -19,7 +19,7 @@ from tests.fakes.chat import FakeChat, ManualClock
 if TYPE_CHECKING:
     from tests.fakes.arxiv_server import FakeArxiv
 
-pytest_plugins = ["tests.fakes.arxiv_server"]
+pytest_plugins = ["tests.fakes.arxiv_server", "tests.fakes.trending_servers"]
 
 
 @pytest.fixture
@@ -55,4 +55,7 @@ def core(db: Database, arxiv: ArxivSource, clock: ManualClock) -> Yomikai:
 
 @pytest.fixture
 def chat(core: Yomikai) -> FakeChat:
-    return FakeChat(core)
+    """A channel on the "fake" platform, connected to the core as that platform's adapter."""
+    fake = FakeChat(core)
+    core.connect(fake)
+    return fake

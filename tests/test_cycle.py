@@ -58,12 +58,12 @@ async def test_whole_week(chat: FakeChat, clock: ManualClock, db: Database) -> N
     # Tuesday: presenters opt in; one is away for the meeting; the round closes.
     for user in ("bob", "carol", "dave"):
         await chat.say(user, "/yomikai join")
-    await chat.say("dave", "/yomikai away 2026-12-02")
+    await chat.say("dave", "/yomikai away 2026-12-09")
     await chat.say("alice", "/yomikai setup papers 3")
     clock.advance(days=1)
     reply = await chat.say("alice", "/yomikai close")
     (agenda,) = chat.only(reply, Agenda)
-    assert agenda.meets_at.isoformat() == "2026-12-02T17:00:00+09:00"
+    assert agenda.meets_at.isoformat() == "2026-12-09T17:00:00+09:00"
     assert [s.arxiv_id for s in agenda.slots] == ["2204.00598", "2204.03458", "2204.06974"]
     assert [s.presenter.name if s.presenter else None for s in agenda.slots] == [
         "bob",
@@ -87,7 +87,7 @@ async def test_whole_week(chat: FakeChat, clock: ManualClock, db: Database) -> N
     (card,) = chat.only(await chat.say("erin", "/summary 2"), SummaryCard)
     assert card.title == "Video Diffusion Models" and card.finished
     assert dict((f.key, f.value) for f in card.fields)["method"] == "3D U-Net"
-    (same,) = chat.only(await chat.say("erin", "/summary 2 2026-12-02"), SummaryCard)
+    (same,) = chat.only(await chat.say("erin", "/summary 2 2026-12-09"), SummaryCard)
     assert same == card
 
     # Fairness: next week's rotation starts with those who have not presented yet.

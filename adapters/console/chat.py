@@ -18,7 +18,7 @@ from adapters.console.render import render
 from bot.context import Invocation
 from bot.core import Yomikai
 from bot.i18n import t
-from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Reply
+from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Message, Reply
 
 PLATFORM = "console"
 CHANNEL = "console"
@@ -68,7 +68,10 @@ def parse_line(line: str, user: str) -> Line:
 
 
 class ConsoleChat:
-    """Reads lines, hands commands to the core, draws the replies."""
+    """Reads lines, hands commands to the core, draws the replies; also the console's
+    ``ChatAdapter``, so scheduled posts and reminders appear between prompts."""
+
+    platform = PLATFORM
 
     def __init__(
         self,
@@ -114,6 +117,20 @@ class ConsoleChat:
         return True
 
     _last_forms: tuple[CardForm, ...] = ()
+
+    async def post(self, channel_id: str, message: Message) -> str:
+        self.console.print(render(message))
+        self._posted += 1
+        return f"console-{self._posted}"
+
+    async def update(self, channel_id: str, ref: str, message: Message) -> None:
+        """A terminal cannot redraw an old post; /candidates shows the current tallies."""
+
+    async def dm(self, user_id: str, message: Message) -> str | None:
+        self.console.print(f"(direct message to {user_id})", markup=False, style="dim")
+        return await self.post(user_id, message)
+
+    _posted = 0
 
     def show(self, reply: Reply) -> None:
         self._last_forms = tuple(m for m in reply.private if isinstance(m, CardForm))

@@ -16,6 +16,7 @@ from bot.messages import (
     Message,
     Notice,
     Problem,
+    Reminder,
     SummaryCard,
 )
 
@@ -56,7 +57,8 @@ def _problem(problem: Problem) -> RenderableType:
 def _candidates(ballot: CandidateList) -> RenderableType:
     loc = ballot.locale
     title = t(loc, "render.candidates_title" if ballot.open else "render.candidates_closed")
-    table = Table(title=title, show_lines=False, expand=True)
+    caption = t(loc, "render.vote_hint") if ballot.open else None
+    table = Table(title=title, caption=caption, show_lines=False, expand=True)
     table.add_column("#", justify="right", style="bold")
     table.add_column("paper", ratio=1)
     table.add_column("arXiv", no_wrap=True)
@@ -114,3 +116,17 @@ def _card(card: SummaryCard) -> RenderableType:
         parts.append(Text(t(loc, "render.draft", missing=missing), style="yellow"))
     heading = t(loc, "render.card_title", number=card.number)
     return Panel(Group(*parts), title=escape(f"{heading} · {card.meets_at:%Y-%m-%d}"))
+
+
+def _reminder(reminder: Reminder) -> RenderableType:
+    loc = reminder.locale
+    missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in reminder.missing)
+    body = t(
+        loc,
+        "reminder.body",
+        date=f"{reminder.meets_at:%Y-%m-%d %H:%M}",
+        title=reminder.title,
+        missing=missing,
+        number=reminder.number,
+    )
+    return Panel(Text(body), title=escape(t(loc, "reminder.title", number=reminder.number)))

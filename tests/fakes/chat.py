@@ -55,14 +55,39 @@ def text_of(message: Message) -> str:
     raise TypeError(type(message))
 
 
+@dataclass(frozen=True)
+class Sent:
+    """Something the bot sent on its own (a scheduled post, an edit, a direct message)."""
+
+    at: datetime
+    kind: str
+    target: str
+    message: Message
+
+
 @dataclass
 class FakeChat:
-    """One channel; ``say`` sends a line as a user and returns (and records) the reply."""
+    """One channel; ``say`` sends a line as a user and returns (and records) the reply.
+
+    It is also the platform's ``ChatAdapter``: what jobs post lands in ``sent``.
+    """
 
     core: Yomikai
     channel: str = "C-paper-club"
     platform: str = "fake"
     log: list[tuple[str, str, Reply]] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+
+    async def post(self, channel_id: str, message: Message) -> str:
+        self.sent.append(Sent(self.core.clock.now(), "post", channel_id, message))
+        return f"ref-{len(self.sent)}"
+
+    async def update(self, channel_id: str, ref: str, message: Message) -> None:
+        self.sent.append(Sent(self.core.clock.now(), "update", f"{channel_id}/{ref}", message))
+
+    async def dm(self, user_id: str, message: Message) -> str | None:
+        self.sent.append(Sent(self.core.clock.now(), "dm", user_id, message))
+        return f"ref-{len(self.sent)}"
 
     async def say(self, user: str, line: str) -> Reply:
         command, _, text = line.removeprefix("/").partition(" ")
