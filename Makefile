@@ -18,7 +18,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	scripts/with-postgres.sh $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

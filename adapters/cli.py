@@ -9,13 +9,20 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 
+import aiohttp
+import discord
 from pydantic import ValidationError
 from rich.console import Console
 
 from adapters.console.chat import ConsoleChat
+from adapters.discord import DiscordAdapter
+from adapters.discord import build as build_discord
+from adapters.slack import SlackAdapter, SlackStartError
+from adapters.slack import build as build_slack
 from bot.clock import SystemClock
 from bot.config import Settings, describe_errors
 from bot.context import Services
@@ -59,26 +66,50 @@ async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
 
 
 async def run(settings: Settings, console: Console) -> None:
-    """Every configured adapter and the scheduler on this one event loop."""
+    """Every configured adapter and the scheduler on this one event loop.
+
+    With no chat token, the console chat runs until its input ends; otherwise the bot serves
+    Slack and/or Discord until it is stopped (Ctrl-C or SIGTERM).
+    """
     async with built_core(settings) as core:
-        for name, token in (
-            ("Slack", settings.slack_bot_token),
-            ("Discord", settings.discord_bot_token),
-        ):
-            if token is not None:
-                console.print(
-                    f"{name} is configured, but this build has no {name} adapter yet;"
-                    " starting the console chat instead.",
-                    style="yellow",
-                )
-        chat = ConsoleChat(core, console)
-        core.connect(chat)
+        chats: list[SlackAdapter | DiscordAdapter] = []
+        if settings.slack_enabled:
+            chats.append(build_slack(settings, core))
+        elif settings.slack_bot_token is not None:
+            raise StartError("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not")
+        if settings.discord_enabled:
+            chats.append(build_discord(settings, core))
         scheduler = Scheduler(core)
-        await scheduler.start()
         try:
-            await chat.run()
+            for chat in chats:
+                await chat.start()
+                core.connect(chat)
+            if not chats:
+                console_chat = ConsoleChat(core, console)
+                core.connect(console_chat)
+                await scheduler.start()
+                await console_chat.run()
+                return
+            await scheduler.start()
+            names = " and ".join(chat.platform.capitalize() for chat in chats)
+            console.print(f"Yomikai is running on {names}. Ctrl-C stops it.", markup=False)
+            await _until_stopped()
         finally:
             await scheduler.stop()
+            for chat in reversed(chats):
+                await chat.stop()
+
+
+class StartError(RuntimeError):
+    """The bot cannot start as configured; the message says what to fix."""
+
+
+async def _until_stopped() -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stopped.set)
+    await stopped.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,8 +132,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print(f"  {line}", markup=False)
         console.print("Fix it in the environment or in .env (see the README).", markup=False)
         return 2
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings, console))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(settings, console))
+    except (StartError, SlackStartError) as error:
+        console.print(f"Yomikai cannot start: {error}", style="bold red", markup=False)
+        return 2
+    except (discord.HTTPException, aiohttp.ClientError, OSError) as error:
+        console.print(
+            f"Yomikai cannot start: Discord did not answer ({error}); check DISCORD_API_URL"
+            " and the network",
+            style="bold red",
+            markup=False,
+        )
+        return 2
+    except discord.LoginFailure as error:
+        console.print(
+            f"Yomikai cannot start: Discord refused DISCORD_BOT_TOKEN ({error})",
+            style="bold red",
+            markup=False,
+        )
+        return 2
     return 0
 
 

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.i18n import LOCALES
 from bot.sources.arxiv_source import DEFAULT_ARXIV_API_URL
+from bot.sources.paperswithcode import DEFAULT_PWC_API_URL
 
 
 class Settings(BaseSettings):
@@ -23,9 +24,7 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", validation_alias="YOMIKAI_TIMEZONE")
     locale: str = Field("en", validation_alias="YOMIKAI_LOCALE")
     hf_api_url: str = Field("https://huggingface.co/api", validation_alias="YOMIKAI_HF_API_URL")
-    pwc_api_url: str = Field(
-        "https://paperswithcode.co/api/v1", validation_alias="YOMIKAI_PWC_API_URL"
-    )
+    pwc_api_url: str = Field(DEFAULT_PWC_API_URL, validation_alias="YOMIKAI_PWC_API_URL")
     http_port: int = Field(3000, ge=1, le=65535, validation_alias="YOMIKAI_HTTP_PORT")
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")

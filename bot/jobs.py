@@ -128,7 +128,7 @@ class JobRunner:
             if isinstance(message, CandidateList):
                 await self.core.remember_ballot(message.round_id, ref)
         for user_id, reminder in outcome.dms:
-            if await adapter.dm(user_id, reminder) is None:
+            if await adapter.dm(user_id, reminder, fallback_channel_id=group.channel_id) is None:
                 log.info("group %d: could not DM %s a reminder", group_id, user_id)
 
     async def _poll(self, group_id: int, due: datetime) -> Outcome:

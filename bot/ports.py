@@ -22,6 +22,12 @@ class ChatAdapter(Protocol):
         """Redraw an earlier post in place (a ballot's tallies, a card)."""
         ...
 
-    async def dm(self, user_id: str, message: Message) -> str | None:
-        """Send ``message`` privately to one member; None when the platform refused it."""
+    async def dm(
+        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+    ) -> str | None:
+        """Send ``message`` privately to one member; None when it could not be delivered.
+
+        Where the member does not take direct messages, an adapter may post it in
+        ``fallback_channel_id`` (the group's channel) instead.
+        """
         ...

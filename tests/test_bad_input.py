@@ -9,6 +9,8 @@ from storage.db import Database
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.chat import FakeChat
 
+pytestmark = pytest.mark.both_engines
+
 TABLES = ("reading_group", "member", "paper", "nomination", "round", "candidate", "vote")
 TABLES += ("session", "slot", "card")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.messages import Agenda, CandidateList, CardForm, SummaryCard
@@ -9,6 +10,8 @@ from storage.db import Database
 from storage.models import Member, Nomination, Paper, Vote
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.chat import FakeChat, ManualClock
+
+pytestmark = pytest.mark.both_engines
 
 PAPERS = ["2204.06974", "2204.00598", "2203.14465", "2204.03458", "2203.15556", "2203.13131"]
 

@@ -17,10 +17,14 @@ from storage.models import Group, OutboxPost, Vote
 from storage.queries import insert_ignore
 from tests.fakes.chat import FakeChat
 
+pytestmark = pytest.mark.both_engines
+
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
-def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database) -> None:
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db: Database, engine: str) -> None:
+    if engine != "sqlite":
+        pytest.skip("SQLite settings")
     with db.session() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert session.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5000

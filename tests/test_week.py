@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.messages import Agenda, CandidateList, Notice, Reminder, SummaryCard
 from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
@@ -13,6 +15,8 @@ from bot.sources.trending import TrendingChain
 from tests.fakes.chat import FakeChat, ManualClock
 from tests.fakes.trending_servers import FakeHuggingFace
 from tests.fakes.week import run_until
+
+pytestmark = pytest.mark.both_engines
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 NEW_YORK = ZoneInfo("America/New_York")

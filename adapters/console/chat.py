@@ -126,7 +126,9 @@ class ConsoleChat:
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         """A terminal cannot redraw an old post; /candidates shows the current tallies."""
 
-    async def dm(self, user_id: str, message: Message) -> str | None:
+    async def dm(
+        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+    ) -> str | None:
         self.console.print(f"(direct message to {user_id})", markup=False, style="dim")
         return await self.post(user_id, message)
 

@@ -23,7 +23,7 @@ from bot.sources.trending import (
     timestamp,
 )
 
-DEFAULT_PWC_API_URL = "https://paperswithcode.com/api/v1"
+DEFAULT_PWC_API_URL = "https://paperswithcode.co/api/v1"  # the relaunch DESIGN.md names
 
 logger = logging.getLogger(__name__)
 

@@ -85,7 +85,9 @@ class FakeChat:
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         self.sent.append(Sent(self.core.clock.now(), "update", f"{channel_id}/{ref}", message))
 
-    async def dm(self, user_id: str, message: Message) -> str | None:
+    async def dm(
+        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+    ) -> str | None:
         self.sent.append(Sent(self.core.clock.now(), "dm", user_id, message))
         return f"ref-{len(self.sent)}"
 

@@ -1,0 +1,142 @@
+"""The Discord adapter: starts the client beside the others and speaks for the scheduler.
+
+It implements ``bot.ports.ChatAdapter`` (post, update, dm) for unprompted posts and reminders;
+interactions are answered by ``Handlers`` through the ``Responder``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+
+import discord
+from discord.http import Route
+
+from adapters.discord.client import YomikaiClient, dial_gateway
+from adapters.discord.delivery import Responder
+from adapters.discord.handlers import Handlers
+from adapters.discord.inbound import PLATFORM
+from adapters.discord.limits import CONTENT, cut
+from adapters.discord.redraw import BallotRedraw
+from adapters.discord.render import render
+from bot.core import Yomikai
+from bot.i18n import DEFAULT_LOCALE, t
+from bot.messages import Message
+from bot.posts import BallotPost
+
+log = logging.getLogger(__name__)
+
+DISCORD_API = "https://discord.com/api/v10"
+
+
+def api_base(url: str) -> str:
+    """``http://proxy:8080`` → ``http://proxy:8080/api/v10``; a URL with a version is kept."""
+    url = url.strip().rstrip("/")
+    return url if re.search(r"/api/v\d+$", url) else f"{url}/api/v10"
+
+
+class DiscordAdapter:
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        core: Yomikai,
+        token: str,
+        *,
+        guild_id: int | None = None,
+        api_url: str | None = None,
+        defer_after: float = 2.0,
+        redraw_interval: float = 1.0,
+        ready_timeout: float = 2.0,
+    ) -> None:
+        self.core = core
+        self.api_url = api_base(api_url) if api_url else None
+        self._token = token
+        self.redraw = BallotRedraw(core, self._draw_ballot, interval=redraw_interval)
+        self.responder = Responder(core, self.redraw, defer_after=defer_after)
+        self.handlers = Handlers(core, self.responder)
+        self.client = YomikaiClient(self.handlers, guild_id=guild_id, ready_timeout=ready_timeout)
+        self._connection: asyncio.Task[None] | None = None
+        self._saved_base: str | None = None
+
+    async def start(self) -> None:
+        """Log in, sync the slash commands, connect to the gateway; return once ready."""
+        if self.api_url:
+            # Route.BASE is discord.py's one REST base (interaction webhooks use it too).
+            self._saved_base, Route.BASE = Route.BASE, self.api_url
+        try:
+            await self.client.login(self._token)
+            if self.api_url:
+                dial_gateway(self.client.http, await self.client.read_gateway())
+            self._connection = asyncio.create_task(self.client.connect(reconnect=True))
+            ready = asyncio.create_task(self.client.wait_until_ready())
+            await asyncio.wait({self._connection, ready}, return_when=asyncio.FIRST_COMPLETED)
+            if not ready.done():
+                ready.cancel()
+                await self._connection  # it ended before ready: raise why
+                raise RuntimeError("the Discord gateway closed before the bot was ready")
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("Discord: ready as %s", self.client.user)
+
+    async def stop(self) -> None:
+        """Finish the answers and ballot edits under way, then close the connection."""
+        await self.responder.settle()
+        await self.redraw.flush()
+        await self.client.close()
+        if self._connection is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._connection, 5)
+        if self._saved_base is not None:
+            Route.BASE, self._saved_base = self._saved_base, None
+
+    # --- ChatAdapter ------------------------------------------------------------------------
+
+    async def post(self, channel_id: str, message: Message) -> str:
+        channel = self.client.get_partial_messageable(int(channel_id))
+        sent = await channel.send(**render(message).send_kwargs())
+        return str(sent.id)
+
+    async def update(self, channel_id: str, ref: str, message: Message) -> None:
+        channel = self.client.get_partial_messageable(int(channel_id))
+        await channel.get_partial_message(int(ref)).edit(**render(message).edit_kwargs())
+
+    async def dm(
+        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+    ) -> str | None:
+        """A direct message; when the member has closed DMs, a post in the group's channel.
+
+        The channel is ``fallback_channel_id`` or the one the member last used Yomikai in.
+        The fallback names the member, and that mention alone may notify them.
+        """
+        out = render(message)
+        try:
+            channel = await self.client.create_dm(discord.Object(int(user_id)))
+            return str((await channel.send(**out.send_kwargs())).id)
+        except discord.Forbidden:
+            log.info("Discord: %s does not take direct messages", user_id)
+        except (discord.HTTPException, ValueError):
+            log.exception("Discord: could not message %s", user_id)
+            return None
+        channel_id = fallback_channel_id or self.handlers.last_channel.get(user_id)
+        if channel_id is None:
+            return None
+        locale = getattr(message, "locale", DEFAULT_LOCALE)
+        note = t(locale, "discord.dm_fallback", mention=f"<@{int(user_id)}>")
+        kwargs = out.send_kwargs()
+        kwargs["content"] = cut("\n".join(filter(None, [note, out.content])), CONTENT)
+        kwargs["allowed_mentions"] = discord.AllowedMentions(
+            everyone=False, roles=False, replied_user=False, users=[discord.Object(int(user_id))]
+        )
+        try:
+            sent = await self.client.get_partial_messageable(int(channel_id)).send(**kwargs)
+        except discord.HTTPException:
+            log.exception("Discord: could not reach %s in channel %s either", user_id, channel_id)
+            return None
+        return str(sent.id)
+
+    async def _draw_ballot(self, post: BallotPost) -> None:
+        await self.update(post.channel_id, post.ref, post.ballot)

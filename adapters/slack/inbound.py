@@ -1,0 +1,102 @@
+"""Slack payloads → core invocations; vote button ids; recognising a request Slack sent again."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from typing import Any
+
+from adapters.slack.render import VOTE_PREFIX
+from bot.context import Invocation
+from bot.registry import HEADLINE
+
+PLATFORM = "slack"
+SLASH_COMMANDS = tuple(f"/{name}" for name in (*HEADLINE, "yomikai"))
+VOTE_ACTION = re.compile(rf"^{VOTE_PREFIX}:(\d{{1,18}}):(\d{{1,18}})$")
+
+
+def command_invocation(command: dict[str, Any]) -> Invocation:
+    """A slash command's form fields (``user_name``; mentions arrive as ``<@U123|name>``)."""
+    return Invocation(
+        platform=PLATFORM,
+        channel_id=str(command.get("channel_id", "")),
+        user_id=str(command.get("user_id", "")),
+        user_name=str(command.get("user_name", "")),
+        command=str(command.get("command", "")).lstrip("/"),
+        text=str(command.get("text", "")),
+        workspace_id=str(command.get("team_id", "")),
+    )
+
+
+def _user(body: dict[str, Any]) -> tuple[str, str, str]:
+    user = body.get("user") or {}
+    name = user.get("username") or user.get("name") or ""
+    team = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    return str(user.get("id", "")), str(name), str(team)
+
+
+def interaction_invocation(body: dict[str, Any], command: str, channel_id: str) -> Invocation:
+    """A button click or modal submission, acting as ``command`` in ``channel_id``."""
+    user_id, name, team = _user(body)
+    return Invocation(
+        platform=PLATFORM,
+        channel_id=channel_id,
+        user_id=user_id,
+        user_name=name,
+        command=command,
+        workspace_id=team,
+    )
+
+
+def action_channel(body: dict[str, Any]) -> str:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    return str(channel or "")
+
+
+def from_ephemeral(body: dict[str, Any]) -> bool:
+    """Whether a click came from a message only its viewer sees (``/candidates``)."""
+    return bool((body.get("container") or {}).get("is_ephemeral"))
+
+
+def vote_target(action_id: str) -> tuple[int, int] | None:
+    """``vote:<round>:<candidate>`` → (round id, candidate id)."""
+    match = VOTE_ACTION.match(action_id)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def request_key(body: dict[str, Any]) -> str | None:
+    """What makes one user action unique; Slack's retries of it carry the same value.
+
+    Slash commands, clicks and modal submissions each get a fresh ``trigger_id`` (and clicks an
+    ``action_ts``); events have an ``event_id``.
+    """
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    trigger = body.get("trigger_id")
+    if not trigger:
+        return None
+    stamps = ",".join(str(a.get("action_ts", "")) for a in body.get("actions") or ())
+    return f"{body.get('type') or 'command'}:{trigger}:{stamps}"
+
+
+class RecentRequests:
+    """Keys seen in the last ``ttl`` seconds (Slack retries within minutes), bounded in size."""
+
+    def __init__(self, ttl: float = 900.0, size: int = 20_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._seen and (
+            len(self._seen) >= self.size or next(iter(self._seen.values())) < now - self.ttl
+        ):
+            self._seen.popitem(last=False)
+        if key in self._seen:
+            return False
+        self._seen[key] = now
+        return True

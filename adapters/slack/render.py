@@ -1,0 +1,190 @@
+"""Draws the core's neutral messages as Block Kit, with a plain fallback text for notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.slack.blocks import (
+    FALLBACK_LIMIT,
+    MAX_BLOCKS,
+    Block,
+    bold,
+    button,
+    chunks,
+    context,
+    escape,
+    fit,
+    header,
+    link,
+    mention,
+    section,
+)
+from bot.i18n import t
+from bot.messages import (
+    Agenda,
+    CandidateLine,
+    CandidateList,
+    CardForm,
+    Message,
+    Notice,
+    Person,
+    Problem,
+    Reminder,
+    SummaryCard,
+)
+
+VOTE_PREFIX = "vote"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """``text`` is what notifications and old clients show; ``blocks`` is what Slack draws."""
+
+    text: str
+    blocks: list[Block]
+
+
+def vote_action_id(round_id: int, candidate_id: int) -> str:
+    """The button's meaning lives in its id, so a click still works after a restart."""
+    return f"{VOTE_PREFIX}:{round_id}:{candidate_id}"
+
+
+def render(message: Message) -> Rendered:
+    match message:
+        case Notice():
+            return _notice(message)
+        case Problem():
+            return _problem(message)
+        case CandidateList():
+            return _candidates(message)
+        case Agenda():
+            return _agenda(message)
+        case SummaryCard():
+            return _card(message)
+        case Reminder():
+            return _reminder(message)
+        case CardForm():
+            loc = message.locale
+            text = t(loc, "slack.card_form", number=message.number, title=message.title)
+            return _done(text, [section(escape(text))])
+    raise TypeError(f"no Slack rendering for {type(message).__name__}")
+
+
+def _done(raw_text: str, blocks: list[Block]) -> Rendered:
+    text = fit(escape(raw_text), FALLBACK_LIMIT) or " "
+    return Rendered(text, blocks[:MAX_BLOCKS] or [section(text)])
+
+
+def _notice(notice: Notice) -> Rendered:
+    if notice.title is None:
+        texts = chunks([escape(line) for line in notice.text.split("\n")])
+        return _done(notice.text, [section(text) for text in texts])
+    blocks = [header(notice.title)]
+    blocks += [section(text) for text in chunks([escape(line) for line in notice.lines])]
+    return _done("\n".join([notice.title, *notice.lines]), blocks)
+
+
+def _problem(problem: Problem) -> Rendered:
+    loc = problem.locale
+    hints = []
+    if problem.usage:
+        hints.append(f"{escape(t(loc, 'render.usage'))}: `{escape(problem.usage)}`")
+    if problem.example:
+        hints.append(f"{escape(t(loc, 'render.example'))}: `{escape(problem.example)}`")
+    blocks = [section(":warning: " + escape(problem.text))]
+    if hints:
+        blocks.append(context(*hints))
+    return _done(problem.text, blocks)
+
+
+def _candidate_text(loc: str, line: CandidateLine) -> str:
+    details = [f"`{escape(line.arxiv_id)}`", escape(t(loc, "render.votes", votes=line.votes))]
+    if line.nominations:
+        details.append(escape(t(loc, "render.nominations", count=line.nominations)))
+    if line.trending_score:
+        details.append(escape(t(loc, "render.trending", score=f"{line.trending_score:g}")))
+    return f"*{line.number}.* {bold(link(line.url, line.title))}\n" + " · ".join(details)
+
+
+def _candidates(ballot: CandidateList) -> Rendered:
+    loc = ballot.locale
+    title = t(loc, "render.candidates_title" if ballot.open else "render.candidates_closed")
+    blocks = [header(title)]
+    lines = list(ballot.candidates)
+    # One block per candidate; past Slack's 50 blocks the rest are listed as text (/vote <n>).
+    shown = lines if len(lines) < MAX_BLOCKS else lines[: MAX_BLOCKS - 3]
+    for line in shown:
+        vote = None
+        if ballot.open:
+            label = t(loc, "render.vote_button", number=line.number)
+            vote = button(label, vote_action_id(ballot.round_id, line.candidate_id))
+        blocks.append(section(_candidate_text(loc, line), vote))
+    rest = lines[len(shown) :]
+    if rest:
+        votes = [
+            f"*{c.number}.* {escape(c.title)} · {escape(t(loc, 'render.votes', votes=c.votes))}"
+            for c in rest
+        ]
+        blocks.append(section(chunks(votes)[0]))
+        blocks.append(context(escape(t(loc, "slack.more_candidates", count=len(rest)))))
+    return _done(title, blocks)
+
+
+def _person(person: Person | None) -> str:
+    return mention(person.user_id, person.name) if person else ""
+
+
+def _agenda(plan: Agenda) -> Rendered:
+    loc = plan.locale
+    title = t(loc, "render.agenda_title", date=plan.meets_at.strftime("%Y-%m-%d %H:%M"))
+    blocks = [header(title)]
+    for slot in plan.slots[: MAX_BLOCKS - 1]:
+        if slot.presenter:
+            who = f"{escape(t(loc, 'render.presenter'))}: {_person(slot.presenter)}"
+        else:
+            who = f"_{escape(t(loc, 'render.open_slot', number=slot.number))}_"
+        done = escape(t(loc, "render.card_done" if slot.card_finished else "render.card_todo"))
+        paper = bold(link(slot.url, slot.title))
+        blocks.append(section(f"*{slot.number}.* {paper}\n{who} · {done}"))
+    return _done(title, blocks)
+
+
+def _card(card: SummaryCard) -> Rendered:
+    loc = card.locale
+    heading = f"{t(loc, 'render.card_title', number=card.number)} · {card.meets_at:%Y-%m-%d}"
+    paper = [bold(link(card.url, card.title))]
+    if card.translated_title:
+        paper.append(escape(card.translated_title))
+    paper.append(f"`{escape(card.arxiv_id)}`")
+    blocks = [header(heading), section("\n".join(paper))]
+    if card.summary:
+        blocks.append(section(escape(card.summary)))
+    for field in card.fields:
+        label = bold(escape(t(loc, f"card.{field.key}")))
+        value = escape(field.value) if field.value else f"_{escape(t(loc, 'render.not_yet'))}_"
+        blocks.append(section(f"{label}\n{value}"))
+    notes = []
+    if card.presenter:
+        notes.append(f"{escape(t(loc, 'render.presenter'))}: {_person(card.presenter)}")
+    if not card.finished:
+        missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
+        notes.append(escape(t(loc, "render.draft", missing=missing)))
+    if notes:
+        blocks.append(context(*notes))
+    return _done(f"{heading}: {card.title}", blocks)
+
+
+def _reminder(reminder: Reminder) -> Rendered:
+    loc = reminder.locale
+    title = t(loc, "reminder.title", number=reminder.number)
+    missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in reminder.missing)
+    body = t(
+        loc,
+        "reminder.body",
+        date=f"{reminder.meets_at:%Y-%m-%d %H:%M}",
+        title=reminder.title,
+        missing=missing,
+        number=reminder.number,
+    )
+    blocks = [header(title), section(escape(body)), context(link(reminder.url, reminder.title))]
+    return _done(f"{title}: {body}", blocks)

@@ -1,0 +1,34 @@
+"""The shipped Slack app manifest registers what the adapter listens to, with the scopes it uses."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from adapters.slack.inbound import SLASH_COMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = (ROOT / "adapters" / "slack" / "manifest.yml").read_text(encoding="utf-8")
+
+
+def test_manifest_registers_every_command_escaped() -> None:
+    commands = re.findall(r"^\s+- command: (/\w+)$", MANIFEST, re.MULTILINE)
+    assert sorted(commands) == sorted(SLASH_COMMANDS)
+    assert len(re.findall(r"^\s+should_escape: true$", MANIFEST, re.MULTILINE)) == len(commands)
+    urls = re.findall(r"(?:url|request_url): (\S+)$", MANIFEST, re.MULTILINE)
+    assert urls and all(url.endswith("/slack/events") for url in urls)
+
+
+def test_manifest_scopes_and_modes() -> None:
+    scopes = re.findall(r"^\s+- ([a-z:.]+)(?:\s+#.*)?$", MANIFEST, re.MULTILINE)
+    assert set(scopes) == {"commands", "chat:write", "chat:write.public", "im:write"}
+    assert re.search(r"^\s+socket_mode_enabled: true$", MANIFEST, re.MULTILINE)
+    assert re.search(r"interactivity:\n\s+is_enabled: true", MANIFEST)
+
+
+def test_readme_explains_the_setup() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Connect Slack", 1)[1].split("\n## ", 1)[0]
+    for step in ("manifest.yml", "Install", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "/invite"):
+        assert step in section
+    assert "/yomikai setup" in section
