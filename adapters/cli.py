@@ -11,7 +11,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import TextIO
 
 import aiohttp
 import discord
@@ -34,7 +35,9 @@ from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.paperswithcode import PapersWithCodeSource
 from bot.sources.trending import ArxivListingSource, TrendingChain
-from storage.db import Database, create_schema
+from storage import backup
+from storage.db import Database
+from storage.migrate import current, upgrade
 
 log = logging.getLogger("yomikai")
 
@@ -43,7 +46,7 @@ log = logging.getLogger("yomikai")
 async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
     """The core with its database and paper sources, closed again on the way out."""
     db = Database(settings.database_url)
-    create_schema(db.engine)
+    upgrade(db.engine)  # under a lock: replicas starting together migrate once
     arxiv = ArxivSource(settings.arxiv_api_url)
     trending = TrendingChain(
         [
@@ -112,11 +115,54 @@ async def _until_stopped() -> None:
     await stopped.wait()
 
 
+def database_command(options: argparse.Namespace, settings: Settings, console: Console) -> int:
+    """``yomikai db upgrade | export [FILE] | import FILE``."""
+    db = Database(settings.database_url)
+    err = Console(stderr=True)
+    try:
+        if options.db_command == "upgrade":
+            upgrade(db.engine)
+            err.print(f"The database is at revision {current(db.engine)} (the newest).")
+        elif options.db_command == "export":
+            state = backup.export_state(db)
+            with _open(options.file, "w") as out:
+                backup.dump(state, out)
+            rows = sum(len(table) for table in state["tables"].values())
+            err.print(f"Exported {rows} rows.", markup=False)
+        else:
+            upgrade(db.engine)
+            with _open(options.file, "r") as src:
+                counts = backup.import_state(db, backup.load(src))
+            err.print(f"Imported {sum(counts.values())} rows.", markup=False)
+    except (ValueError, OSError) as error:
+        err.print(f"yomikai db {options.db_command}: {error}", style="bold red", markup=False)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+@contextlib.contextmanager
+def _open(name: str, mode: str) -> Iterator[TextIO]:
+    if name == "-":
+        yield sys.stdout if mode == "w" else sys.stdin
+        return
+    with open(name, mode, encoding="utf-8") as handle:
+        yield handle
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yomikai", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="start the bot (the console chat when no token is set)")
+    db_parser = commands.add_parser("db", help="the database: migrations and backups")
+    db_commands = db_parser.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply the schema migrations (run does it too)")
+    export = db_commands.add_parser("export", help="write the whole state as JSON")
+    export.add_argument("file", nargs="?", default="-", help="where to (default: stdout)")
+    restore = db_commands.add_parser("import", help="restore a JSON backup into an empty database")
+    restore.add_argument("file", help="the backup (- for stdin)")
     options = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if options.verbose else logging.WARNING,
@@ -132,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.print(f"  {line}", markup=False)
         console.print("Fix it in the environment or in .env (see the README).", markup=False)
         return 2
+    if options.command == "db":
+        return database_command(options, settings, console)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings, console))

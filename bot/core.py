@@ -6,12 +6,12 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session
+from sqlmodel import Session, col, delete
 
 from bot import cards, posts, voting
 from bot.clock import Clock
@@ -24,12 +24,14 @@ from bot.messages import Notice, Problem, Reply
 from bot.ports import ChatAdapter
 from bot.registry import CommandSpec, Handler, resolve
 from storage.db import Database
-from storage.models import Group, Round
-from storage.queries import group_for_channel
+from storage.models import Group, ReceivedRequest, Round
+from storage.queries import group_for_channel, insert_ignore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+REQUEST_MEMORY = timedelta(days=1)
+"""How long a request's key is remembered; platforms resend within minutes."""
 RETRIES = 3
 """A transaction that lost a race (unique key taken meanwhile, lock timeout) is run again."""
 
@@ -114,6 +116,21 @@ class Yomikai:
                 posts.mark_sent(session, key, ref, self.clock.now())
 
         await asyncio.to_thread(record)
+
+    async def first_delivery(self, key: str) -> bool:
+        """True the first time any process sees ``key`` (a request a platform may resend)."""
+        now = self.clock.now()
+
+        def claim(session: Session) -> bool:
+            session.exec(  # type: ignore[call-overload]
+                delete(ReceivedRequest).where(
+                    col(ReceivedRequest.received_at) < now - REQUEST_MEMORY
+                )
+            )
+            values = {"key": key[:200], "received_at": now}
+            return insert_ignore(session, ReceivedRequest, values, ("key",)) is not None
+
+        return await self.in_thread(claim)
 
     async def ballot_post(self, round_id: int) -> posts.BallotPost | None:
         """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""

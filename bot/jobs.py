@@ -47,6 +47,8 @@ class Outcome:
     dms: list[tuple[str, Reminder]] = field(default_factory=list)
     found: int = 0
     source: str = ""
+    round_changed: int | None = None
+    """A round whose posted ballot must be redrawn (closed: no more buttons)."""
 
 
 _Step = Callable[[Tx, datetime], Outcome]
@@ -127,6 +129,10 @@ class JobRunner:
             ref = await adapter.post(group.channel_id, message)
             if isinstance(message, CandidateList):
                 await self.core.remember_ballot(message.round_id, ref)
+        if outcome.round_changed is not None:
+            post = await self.core.ballot_post(outcome.round_changed)
+            if post is not None:
+                await adapter.update(post.channel_id, post.ref, post.ballot)
         for user_id, reminder in outcome.dms:
             if await adapter.dm(user_id, reminder, fallback_channel_id=group.channel_id) is None:
                 log.info("group %d: could not DM %s a reminder", group_id, user_id)
@@ -206,7 +212,8 @@ def _close(tx: Tx, due: datetime) -> Outcome:
     from bot.closing import close_round_now
 
     try:
-        return Outcome(posts=list(close_round_now(tx).public))
+        reply = close_round_now(tx)
+        return Outcome(posts=list(reply.public), round_changed=reply.round_changed)
     except UserError as nothing:
         log.info("close for group %s: nothing to do (%s)", tx.bound_group.id, nothing.key)
         return Outcome()

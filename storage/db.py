@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -46,7 +46,10 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema up to date: the migrations are the only way it is made or changed."""
+    from storage.migrate import upgrade
+
+    upgrade(engine)
 
 
 class Database:

@@ -203,3 +203,16 @@ class OutboxPost(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_aware())
     sent_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
     message_ref: str | None = Field(default=None, max_length=200)
+
+
+class ReceivedRequest(SQLModel, table=True):
+    """A request a chat platform may deliver again (Slack retries it when we answer late).
+
+    Its key is stored under a unique constraint, so every bot process recognises a repeat.
+    """
+
+    __tablename__ = "received_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    received_at: datetime = Field(sa_column=_aware())

@@ -7,6 +7,7 @@ per test in the throwaway cluster that ``scripts/with-postgres.sh`` starts for `
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,13 +22,18 @@ from bot.core import Yomikai
 from bot.group_setup import GroupDefaults
 from bot.papers import PaperCatalog
 from bot.sources.arxiv_source import ArxivSource
-from storage.db import Database, create_schema
+from storage.db import Database
+from storage.migrate import upgrade
 from tests.fakes.chat import FakeChat, ManualClock
 
 if TYPE_CHECKING:
     from tests.fakes.arxiv_server import FakeArxiv
 
-pytest_plugins = ["tests.fakes.arxiv_server", "tests.fakes.trending_servers"]
+pytest_plugins = [
+    "tests.fakes.arxiv_server",
+    "tests.fakes.trending_servers",
+    "tests.fakes.slack_api",
+]
 
 
 ENGINES = ("sqlite", "postgresql")
@@ -59,7 +65,7 @@ def postgres_template() -> Iterator[tuple[Engine, str]]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{template}"'))
     schema = Database(_database(server, template))
-    create_schema(schema.engine)
+    upgrade(schema.engine)
     schema.dispose()
     yield admin, template
     with admin.connect() as connection:
@@ -67,11 +73,24 @@ def postgres_template() -> Iterator[tuple[Engine, str]]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once; each test gets a copy (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("template") / "yomikai.db"
+    database = Database(f"sqlite:///{path}")
+    upgrade(database.engine)
+    database.dispose()  # the last connection to close checkpoints the WAL into the file
+    assert not path.with_name("yomikai.db-wal").exists()
+    return path
+
+
 @pytest.fixture
 def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A new, empty database (with the schema on PostgreSQL) for one test."""
+    """A new database holding the migrated schema and no rows, for one test."""
     if engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'yomikai.db'}"
+        path = tmp_path / "yomikai.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     admin, template = request.getfixturevalue("postgres_template")
     name = f"yomikai_test_{uuid.uuid4().hex[:12]}"
@@ -85,7 +104,6 @@ def database_url(engine: str, tmp_path: Path, request: pytest.FixtureRequest) ->
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
-    create_schema(database.engine)
     yield database
     database.dispose()
 

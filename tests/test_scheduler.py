@@ -297,6 +297,7 @@ async def test_two_processes_on_one_sqlite_file_post_each_message_once(
     assert [(p[1], p[3]) for p in posts] == [
         ("post", "CandidateList"),  # Monday open
         ("post", "Agenda"),  # Tuesday close
+        ("update", "CandidateList"),  # and the ballot, closed
         ("post", "Agenda"),  # reminder two days before
         ("dm", "Reminder"),
         ("dm", "Reminder"),

@@ -11,11 +11,16 @@ from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
+from bot.context import Services
+from bot.core import Yomikai
+from bot.group_setup import GroupDefaults
 from bot.messages import CandidateList
-from storage.db import Database, create_schema
+from bot.papers import PaperCatalog
+from bot.sources.arxiv_source import ArxivSource
+from storage.db import Database
 from storage.models import Group, OutboxPost, Vote
 from storage.queries import insert_ignore
-from tests.fakes.chat import FakeChat
+from tests.fakes.chat import FakeChat, ManualClock
 
 pytestmark = pytest.mark.both_engines
 
@@ -72,7 +77,6 @@ def _claim(url: str, keys: list[str], queue: multiprocessing.Queue) -> None:
 def test_processes_racing_for_the_same_posts_each_win_once(database_url: str) -> None:
     """Four real processes claim the same 40 outbox keys on one SQLite file."""
     database = Database(database_url)
-    create_schema(database.engine)
     with database.session() as session:
         session.add(Group(platform="p", channel_id="c", created_at=NOW))
     database.dispose()
@@ -100,3 +104,16 @@ async def test_fifty_members_voting_at_once_are_all_counted(chat: FakeChat, db: 
     assert ballot.candidates[0].votes == 50
     with db.session() as session:
         assert len(session.exec(select(Vote)).all()) == 50
+
+
+async def test_a_resent_request_is_recognised_by_every_core(
+    chat: FakeChat, db: Database, clock: ManualClock, arxiv: ArxivSource
+) -> None:
+    """Two bot processes share one database: a platform's retry reaching the other is a repeat."""
+    twin = Yomikai(db, Services(PaperCatalog(db, arxiv), GroupDefaults()), clock)
+    assert await chat.core.first_delivery("slack:command:1.2.3:")
+    assert not await twin.first_delivery("slack:command:1.2.3:")
+    assert await twin.first_delivery("slack:command:1.2.4:")
+    clock.advance(days=2)  # remembered for a day, then forgotten
+    assert await chat.core.first_delivery("slack:command:1.2.9:")
+    assert await twin.first_delivery("slack:command:1.2.3:")

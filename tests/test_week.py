@@ -67,11 +67,13 @@ async def test_a_week_in_tokyo_runs_itself(chat: FakeChat, clock: ManualClock) -
     assert timeline(chat, chat.channel, TOKYO) == [
         ("Mon 11-30 10:00", "post", "channel", "CandidateList"),
         ("Tue 12-01 18:00", "post", "channel", "Agenda"),
+        ("Tue 12-01 18:00", "update", "channel", "CandidateList"),  # the ballot, now closed
         ("Mon 12-07 10:00", "post", "channel", "CandidateList"),  # the paper left over
         ("Mon 12-07 17:00", "post", "channel", "Agenda"),
         ("Mon 12-07 17:00", "dm", "U-alice", "Reminder 1"),
         ("Mon 12-07 17:00", "dm", "U-bob", "Reminder 2"),
         ("Tue 12-08 18:00", "post", "channel", "Agenda"),  # for the meeting of 12-16
+        ("Tue 12-08 18:00", "update", "channel", "CandidateList"),
         ("Wed 12-09 16:00", "post", "channel", "Agenda"),
         ("Wed 12-09 16:00", "dm", "U-alice", "Reminder 1"),
         ("Wed 12-09 17:00", "post", "channel", "SummaryCard 2"),
@@ -96,10 +98,12 @@ async def test_dst_change_keeps_local_times(chat: FakeChat, clock: ManualClock) 
     assert [(f"{at:%m-%d %H:%M}", what) for at, what in posts] == [
         ("10-26 14:00", "CandidateList"),  # Monday 10:00 EDT (UTC-4)
         ("10-27 22:00", "Agenda"),  # Tuesday 18:00 EDT
+        ("10-27 22:00", "CandidateList"),  # the ballot redrawn, closed
         ("11-02 15:00", "CandidateList"),  # Monday 10:00 EST (UTC-5): the second paper
         ("11-02 22:00", "Agenda"),  # reminder, two days before Wednesday 17:00 EST
         ("11-02 22:00", "Reminder"),
         ("11-03 23:00", "Agenda"),  # Tuesday 18:00 EST: the second round closes
+        ("11-03 23:00", "CandidateList"),
         ("11-04 21:00", "Agenda"),  # reminder, one hour before the meeting
         ("11-04 21:00", "Reminder"),
         ("11-04 22:00", "Notice"),  # Wednesday 17:00 EST: no card finished

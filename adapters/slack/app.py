@@ -107,7 +107,6 @@ class SlackAdapter:
             logger=bolt_log,
         )
         self.outbound = SlackOutbound(self.client, core, redraw_interval, settings.locale)
-        self._recent = inbound.RecentRequests()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -226,7 +225,7 @@ class SlackAdapter:
         self, req: AsyncBoltRequest, body: dict[str, Any], next_: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
         key = inbound.request_key(body)
-        if key is not None and not self._recent.first_time(key):
+        if key is not None and not await self.core.first_delivery(f"slack:{key}"):
             retry = req.headers.get("x-slack-retry-num", ["?"])[0]
             log.info("Slack: dropped a repeated request (%s, retry %s)", key, retry)
             return BoltResponse(status=200, body="")

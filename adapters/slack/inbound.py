@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
-from collections import OrderedDict
 from typing import Any
 
 from adapters.slack.render import VOTE_PREFIX
@@ -80,23 +78,3 @@ def request_key(body: dict[str, Any]) -> str | None:
         return None
     stamps = ",".join(str(a.get("action_ts", "")) for a in body.get("actions") or ())
     return f"{body.get('type') or 'command'}:{trigger}:{stamps}"
-
-
-class RecentRequests:
-    """Keys seen in the last ``ttl`` seconds (Slack retries within minutes), bounded in size."""
-
-    def __init__(self, ttl: float = 900.0, size: int = 20_000) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def first_time(self, key: str) -> bool:
-        now = time.monotonic()
-        while self._seen and (
-            len(self._seen) >= self.size or next(iter(self._seen.values())) < now - self.ttl
-        ):
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True

@@ -10,10 +10,8 @@ import pytest
 
 from adapters.slack import SlackAdapter, build
 from bot.core import Yomikai
-from tests.fakes.slack_api import FakeSlack, fake_slack
+from tests.fakes.slack_api import FakeSlack
 from tests.slack.slack_side import SlackFactory, SlackSide, slack_settings
-
-__all__ = ["fake_slack"]
 
 
 @pytest.fixture

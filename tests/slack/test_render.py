@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from adapters.slack.blocks import ELLIPSIS, escape, fit
-from adapters.slack.inbound import RecentRequests, request_key, vote_target
+from adapters.slack.inbound import request_key, vote_target
 from adapters.slack.modal import CardTarget, card_view, field_errors, submitted_fields
 from adapters.slack.render import render, vote_action_id
 from bot.messages import (
@@ -186,11 +186,6 @@ def test_request_keys_tell_retries_from_new_requests() -> None:
     assert request_key(command) != request_key(click)
     assert request_key({"event_id": "Ev1", "trigger_id": "x"}) == "event:Ev1"
     assert request_key({"type": "url_verification"}) is None
-    recent = RecentRequests(ttl=60, size=3)
-    assert recent.first_time("a") and not recent.first_time("a")
-    for key in "bcd":
-        assert recent.first_time(key)
-    assert recent.first_time("a")  # forgotten once the set is full
     assert vote_action_id(1, 2) == "vote:1:2"
 
 

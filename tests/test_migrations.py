@@ -1,0 +1,115 @@
+"""Migrations: the only way the schema is made; they agree with the models and keep the rows."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlmodel import SQLModel
+
+from storage.db import Database
+from storage.migrate import current, head, upgrade
+from tests.fakes.chat import FakeChat
+
+pytestmark = pytest.mark.both_engines
+
+TABLES = ["member", "nomination", "paper", "reading_group", "round", "session", "slot", "vote"]
+
+
+def empty_database(database_url: str) -> Database:
+    """The test's database without its schema (the fixture hands it out already migrated)."""
+    db = Database(database_url)
+    with db.engine.begin() as connection:
+        for table in [*reversed(SQLModel.metadata.sorted_tables)]:
+            connection.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    return db
+
+
+def test_the_models_and_the_newest_migration_agree(db: Database) -> None:
+    assert current(db.engine) == head()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_migrations_make_every_table(database_url: str) -> None:
+    db = empty_database(database_url)
+    upgrade(db.engine)
+    tables = set(inspect(db.engine).get_table_names())
+    assert {t.name for t in SQLModel.metadata.sorted_tables} | {"alembic_version"} == tables
+    db.dispose()
+
+
+async def test_upgrading_from_the_first_migration_keeps_the_rows(
+    database_url: str, chat: FakeChat
+) -> None:
+    db = empty_database(database_url)
+    upgrade(db.engine, "0001")
+    chat.core.db = db  # the group's whole week, stored by a database at the first revision
+    await chat.say("alice", "/yomikai setup papers 1")
+    await chat.say("alice", "/yomikai join")
+    await chat.say("alice", "/nominate 2204.06974")
+    await chat.say("alice", "/yomikai open")
+    await chat.say("bob", "/vote 1")
+    await chat.say("alice", "/yomikai close")
+
+    def counts() -> dict[str, int]:
+        with db.engine.connect() as connection:
+            return {
+                t: connection.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() for t in TABLES
+            }
+
+    before = counts()
+    assert all(before.values()), before
+    upgrade(db.engine)
+    assert current(db.engine) == head() != "0001"
+    assert counts() == before
+    said = await chat.text("bob", "/summary 1")
+    assert "Planting Undetectable Backdoors" in said
+    db.dispose()
+
+
+def _upgrade(url: str) -> None:
+    database = Database(url)
+    upgrade(database.engine)
+    database.dispose()
+
+
+def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    empty_database(database_url).dispose()
+    context = multiprocessing.get_context("spawn")
+    starting = [context.Process(target=_upgrade, args=(database_url,)) for _ in range(3)]
+    for process in starting:
+        process.start()
+    for process in starting:
+        process.join(60)
+        assert process.exitcode == 0
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
+            (head(),)
+        ]
+    engine.dispose()
+
+
+def test_yomikai_db_upgrade(database_url: str, tmp_path: Path) -> None:
+    empty_database(database_url).dispose()
+    env = {**os.environ, "YOMIKAI_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "adapters.cli", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"revision {head()}" in done.stderr
