@@ -113,3 +113,32 @@ def test_yomikai_db_upgrade(database_url: str, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert f"revision {head()}" in done.stderr
+
+
+async def test_yomikai_db_export_and_import(
+    chat: FakeChat, database_url: str, tmp_path: Path
+) -> None:
+    """Back up a group's state with the command line and restore it into a new SQLite file."""
+    await chat.say("alice", "/yomikai setup language ja")
+    await chat.say("alice", "/nominate 2204.06974 とても良い論文")
+
+    def yomikai(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "YOMIKAI_DATABASE_URL": url}
+        command = [sys.executable, "-m", "adapters.cli", "db", *args]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    saved = yomikai(database_url, "export", str(tmp_path / "backup.json"))
+    assert saved.returncode == 0, saved.stderr
+    assert "Exported" in saved.stderr
+    restored_url = f"sqlite:///{tmp_path / 'restored.db'}"
+    restored = yomikai(restored_url, "import", str(tmp_path / "backup.json"))
+    assert restored.returncode == 0, restored.stderr
+    again = yomikai(restored_url, "import", str(tmp_path / "backup.json"))
+    assert again.returncode == 2 and "not empty" in again.stderr
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{}", encoding="utf-8")
+    refused = yomikai(f"sqlite:///{tmp_path / 'other.db'}", "import", str(garbage))
+    assert refused.returncode == 2 and "not a Yomikai backup" in refused.stderr
+    with Database(restored_url).session() as session:
+        reasons = session.execute(text("SELECT reason FROM nomination")).scalars().all()
+    assert reasons == ["とても良い論文"]
