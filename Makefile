@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format clean
+.PHONY: run test bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	scripts/with-postgres.sh $(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.clicks
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

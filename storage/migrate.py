@@ -42,3 +42,18 @@ def current(engine: Engine) -> str | None:
 
 def head() -> str | None:
     return ScriptDirectory.from_config(config()).get_current_head()
+
+
+def revision(message: str, database_url: str = "sqlite:///migration-draft.db") -> None:
+    """Draft the next migration from the models' changes (review the file before committing).
+
+    The draft is compared against a scratch database brought to the newest migration.
+    """
+    from storage.db import make_engine
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        number = f"{int(head() or '0') + 1:04d}"
+        command.revision(config(connection), message=message, autogenerate=True, rev_id=number)
+    engine.dispose()

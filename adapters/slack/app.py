@@ -224,13 +224,24 @@ class SlackAdapter:
     async def _drop_repeats(
         self, req: AsyncBoltRequest, body: dict[str, Any], next_: Callable[[], Awaitable[None]]
     ) -> BoltResponse | None:
-        key = inbound.request_key(body)
-        if key is not None and not await self.core.first_delivery(f"slack:{key}"):
-            retry = req.headers.get("x-slack-retry-num", ["?"])[0]
-            log.info("Slack: dropped a repeated request (%s, retry %s)", key, retry)
+        """A card form is saved before its ack, so a repeat must be caught before it too.
+        Commands and clicks are acknowledged first and checked in ``_once``."""
+        if body.get("type") == "view_submission" and not await self._first_time(body):
             return BoltResponse(status=200, body="")
         await next_()
         return None
+
+    async def _first_time(self, body: dict[str, Any]) -> bool:
+        """False for a request Slack sent again, whichever replica saw it first."""
+        key = inbound.request_key(body)
+        if key is None or await self.core.first_delivery(f"slack:{key}"):
+            return True
+        log.info("Slack: dropped a repeated request (%s)", key)
+        return False
+
+    async def _once(self, body: dict[str, Any], work: Callable[[], Awaitable[None]]) -> None:
+        if await self._first_time(body):
+            await work()
 
     async def _on_command(
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
@@ -238,7 +249,7 @@ class SlackAdapter:
         await ack()
         inv = inbound.command_invocation(command)
         origin = Origin(inv.channel_id, inv.user_id, respond, command.get("trigger_id"))
-        self._spawn(self._answer(self.core.handle(inv), origin))
+        self._spawn(self._once(command, lambda: self._answer(self.core.handle(inv), origin)))
 
     async def _on_vote(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
@@ -249,7 +260,8 @@ class SlackAdapter:
             return
         inv = inbound.interaction_invocation(body, "vote", inbound.action_channel(body))
         origin = Origin(inv.channel_id, inv.user_id, respond)
-        self._spawn(self._vote(inv, target, origin, inbound.from_ephemeral(body)))
+        ephemeral = inbound.from_ephemeral(body)
+        self._spawn(self._once(body, lambda: self._vote(inv, target, origin, ephemeral)))
 
     async def _vote(
         self, inv: Invocation, target: tuple[int, int], origin: Origin, ephemeral: bool

@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -136,6 +137,13 @@ class _Server(ThreadingHTTPServer):
 
 @pytest.fixture
 def fake_arxiv() -> Iterator[FakeArxiv]:
+    with serve_fake_arxiv() as fake:
+        yield fake
+
+
+@contextmanager
+def serve_fake_arxiv() -> Iterator[FakeArxiv]:
+    """The fake arXiv on a free port of 127.0.0.1 while the block runs (tests, benchmarks)."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = FakeArxiv(url=f"http://127.0.0.1:{server.server_address[1]}/api/query")
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
