@@ -145,7 +145,9 @@ class Yomikai:
         """``/yomikai poll|remind|meet``: the handler checked who asks; now run the job itself."""
         outcome = await self.jobs.run(permit.group_id, job, now, by_hand=True)
         tr = Translator(permit.locale)
-        if job == "poll":
+        if job == "poll" and outcome.unavailable:
+            text = tr("jobs.poll_unavailable")
+        elif job == "poll":
             text = tr("jobs.polled", count=outcome.found, source=outcome.source or "—")
         elif outcome.posts or outcome.dms:
             text = tr("jobs.done", posts=len(outcome.posts), dms=len(outcome.dms))

@@ -47,6 +47,8 @@ class Outcome:
     dms: list[tuple[str, Reminder]] = field(default_factory=list)
     found: int = 0
     source: str = ""
+    unavailable: bool = False
+    """The poll found no trending source that answered."""
     round_changed: int | None = None
     """A round whose posted ballot must be redrawn (closed: no more buttons)."""
 
@@ -145,8 +147,8 @@ class JobRunner:
         try:
             source, papers = await trending.trending(due.date(), group.categories.split())
         except SourceUnavailable as error:
-            log.warning("poll for group %d: no trending source answered (%s)", group_id, error)
-            return Outcome()
+            log.warning("poll for group %d: %s", group_id, error)
+            return Outcome(unavailable=True)
         known = await self.core.in_thread(lambda s: _pooled_or_chosen(s, group_id))
         fresh = [p for p in papers if p.arxiv_id not in known]
         catalog = self.core.services.catalog

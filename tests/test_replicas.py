@@ -41,7 +41,9 @@ START = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)  # Sunday, 09:00 in Tokyo
 END = datetime(2026, 12, 10, 0, 0, tzinfo=UTC)
 
 
-def _replica(url: str, arxiv_url: str, slack_api: str, ready: Any, go: Any, done: Any) -> None:
+def _replica(
+    url: str, arxiv_url: str, slack_api: str, ready: Any, go: Any, step: Any, done: Any
+) -> None:
     """One bot process: the Slack adapter in HTTP mode, then a walk through the week."""
 
     async def main() -> None:
@@ -61,7 +63,7 @@ def _replica(url: str, arxiv_url: str, slack_api: str, ready: Any, go: Any, done
         core.connect(adapter)
         ready.put(adapter.port)
         await asyncio.to_thread(go.wait, 180)
-        await run_until(core, clock, END)
+        await run_until(core, clock, END, lambda: asyncio.to_thread(step.wait, 60))
         await adapter.stop()
         await arxiv.aclose()
         db.dispose()
@@ -75,7 +77,8 @@ async def test_four_replicas_count_every_vote_and_post_once(
 ) -> None:
     context = multiprocessing.get_context("spawn")
     ready, done, go = context.Queue(), context.Queue(), context.Event()
-    args = (database_url, fake_arxiv.url, fake_slack.api_url, ready, go, done)
+    step = context.Barrier(REPLICAS)  # the replicas walk the week in step, as if on one clock
+    args = (database_url, fake_arxiv.url, fake_slack.api_url, ready, go, step, done)
     replicas = [context.Process(target=_replica, args=args) for _ in range(REPLICAS)]
     for replica in replicas:
         replica.start()

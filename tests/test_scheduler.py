@@ -6,8 +6,10 @@ import asyncio
 import json
 import logging
 import multiprocessing
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,9 +24,12 @@ from bot.papers import PaperCatalog
 from bot.schedule import Rule, latest_due, next_due, rules
 from bot.scheduler import Scheduler
 from bot.sources.arxiv_source import ArxivSource
+from bot.sources.huggingface import HuggingFaceSource
+from bot.sources.trending import TrendingChain
 from storage.db import Database
 from storage.models import Group, OutboxPost
 from tests.fakes.chat import FakeChat, ManualClock
+from tests.fakes.trending_servers import FakeHuggingFace
 from tests.fakes.week import run_until
 
 pytestmark = pytest.mark.both_engines
@@ -250,7 +255,7 @@ class FileAdapter:
         return self._write("dm", user_id, message)
 
 
-def _bot_process(url: str, log: str, name: str, start: str, end: str) -> None:
+def _bot_process(url: str, log: str, name: str, start: str, end: str, step: Any) -> None:
     logging.basicConfig(filename=f"{log}.{name}.log", level=logging.INFO)
 
     async def main() -> None:
@@ -259,7 +264,9 @@ def _bot_process(url: str, log: str, name: str, start: str, end: str) -> None:
         source = ArxivSource("http://127.0.0.1:9/unused", delay_seconds=0)
         core = Yomikai(db, Services(PaperCatalog(db, source), GroupDefaults()), clock)
         core.connect(FileAdapter(log, clock, name))
-        await run_until(core, clock, datetime.fromisoformat(end))
+        await run_until(
+            core, clock, datetime.fromisoformat(end), lambda: asyncio.to_thread(step.wait, 60)
+        )
         db.dispose()
 
     asyncio.run(main())
@@ -275,8 +282,9 @@ async def test_two_processes_on_one_sqlite_file_post_each_message_once(
     log = tmp_path / "posts.jsonl"
     start, end = clock.now().isoformat(), datetime(2026, 12, 10, tzinfo=UTC).isoformat()
     context = multiprocessing.get_context("spawn")
+    step = context.Barrier(2)
     bots = [
-        context.Process(target=_bot_process, args=(database_url, str(log), name, start, end))
+        context.Process(target=_bot_process, args=(database_url, str(log), name, start, end, step))
         for name in ("bot-a", "bot-b")
     ]
     for bot in bots:
@@ -306,3 +314,15 @@ async def test_two_processes_on_one_sqlite_file_post_each_message_once(
         ("dm", "Reminder"),
         ("post", "Notice"),  # the meeting: no card finished
     ]
+
+
+async def test_a_poll_with_every_source_down_says_so(
+    chat: FakeChat, fake_hf: FakeHuggingFace
+) -> None:
+    fake_hf.mode = "500"
+    hf = HuggingFaceSource(fake_hf.url, timeout=0.5, retries=0)
+    chat.core.services = replace(chat.core.services, trending=TrendingChain([hf]))
+    await chat.say("alice", "/yomikai setup")
+    said = await chat.text("alice", "/yomikai poll")
+    assert "No trending source answered" in said
+    await hf.aclose()
