@@ -123,16 +123,11 @@ async def test_four_replicas_count_every_vote_and_post_once(
 
 
 async def week_in_slack(sides: list[SlackSide], fake: FakeSlack, db: Database) -> None:
-    first = sides[0]
-    await command_ok(first, "alice", "/yomikai setup papers 1 candidates 5")
-    await command_ok(sides[1], "alice", "/yomikai join")
+    # Each of these is announced in the channel; wait for it, as the next depends on it.
+    await announced(sides[0], "alice", "/yomikai setup papers 1 candidates 5")
+    await announced(sides[1], "alice", "/yomikai join")
     for index, paper in enumerate(PAPERS):
-        await command_ok(sides[index % REPLICAS], "alice", f"/nominate {paper}")
-    await fake.wait_for(
-        lambda: len(fake.to("chat.postMessage")) >= len(PAPERS) + 2,
-        timeout=30,
-        what=f"notices {[c.args for c in fake.to('response_url')]}",
-    )
+        await announced(sides[index % REPLICAS], "alice", f"/nominate {paper}")
     await command_ok(sides[2], "alice", "/yomikai open")
     ballot = await fake.wait_for(
         lambda: [c for c in fake.to("chat.postMessage") if buttons(c)], what="the ballot"
@@ -157,6 +152,17 @@ async def week_in_slack(sides: list[SlackSide], fake: FakeSlack, db: Database) -
     )
     with db.session() as session:
         assert len(session.exec(select(Vote)).all()) == 200
+
+
+async def announced(side: SlackSide, user: str, line: str) -> None:
+    """Run a command on one replica and wait for its post in the channel."""
+    before = len(side.fake.to("chat.postMessage"))
+    await command_ok(side, user, line)
+    await side.fake.wait_for(
+        lambda: len(side.fake.to("chat.postMessage")) > before,
+        timeout=30,
+        what=f"the post of {line} (answers: {[c.args for c in side.fake.to('response_url')]})",
+    )
 
 
 async def command_ok(side: SlackSide, user: str, line: str) -> None:
