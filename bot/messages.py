@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.i18n import t
+
 CARD_FIELDS = ("purpose", "results", "method", "model_name", "affiliations")
 """The five fields that make a card finished, in the order a card shows them."""
 
@@ -131,6 +133,21 @@ class Reminder:
     url: str
     meets_at: datetime
     missing: tuple[str, ...]
+
+    def heading(self) -> str:
+        return t(self.locale, "reminder.title", number=self.number)
+
+    def body(self, title: str | None = None) -> str:
+        """The reminder's sentence; an adapter may pass the title cut short for its limits."""
+        names = (t(self.locale, f"card.{key}") for key in self.missing)
+        return t(
+            self.locale,
+            "reminder.body",
+            date=f"{self.meets_at:%Y-%m-%d %H:%M}",
+            title=self.title if title is None else title,
+            missing=t(self.locale, "render.separator").join(names),
+            number=self.number,
+        )
 
 
 Message = Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm | Reminder

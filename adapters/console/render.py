@@ -119,14 +119,4 @@ def _card(card: SummaryCard) -> RenderableType:
 
 
 def _reminder(reminder: Reminder) -> RenderableType:
-    loc = reminder.locale
-    missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in reminder.missing)
-    body = t(
-        loc,
-        "reminder.body",
-        date=f"{reminder.meets_at:%Y-%m-%d %H:%M}",
-        title=reminder.title,
-        missing=missing,
-        number=reminder.number,
-    )
-    return Panel(Text(body), title=escape(t(loc, "reminder.title", number=reminder.number)))
+    return Panel(Text(reminder.body()), title=escape(reminder.heading()))

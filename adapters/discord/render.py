@@ -249,18 +249,9 @@ def full_card(card: SummaryCard) -> str:
 
 
 def _reminder(reminder: Reminder) -> discord.Embed:
-    loc = reminder.locale
-    missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in reminder.missing)
-    body = t(
-        loc,
-        "reminder.body",
-        date=reminder.meets_at.strftime("%Y-%m-%d %H:%M"),
-        title=shown(reminder.title, 1000),
-        missing=missing,
-        number=reminder.number,
-    )
+    body = reminder.body(shown(reminder.title, 1000))
     return discord.Embed(
-        title=cut(t(loc, "reminder.title", number=reminder.number), limits.EMBED_TITLE),
+        title=cut(reminder.heading(), limits.EMBED_TITLE),
         url=reminder.url,
         description=cut(body, limits.EMBED_DESCRIPTION),
         colour=GOLD,

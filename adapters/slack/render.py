@@ -175,16 +175,6 @@ def _card(card: SummaryCard) -> Rendered:
 
 
 def _reminder(reminder: Reminder) -> Rendered:
-    loc = reminder.locale
-    title = t(loc, "reminder.title", number=reminder.number)
-    missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in reminder.missing)
-    body = t(
-        loc,
-        "reminder.body",
-        date=f"{reminder.meets_at:%Y-%m-%d %H:%M}",
-        title=reminder.title,
-        missing=missing,
-        number=reminder.number,
-    )
+    title, body = reminder.heading(), reminder.body()
     blocks = [header(title), section(escape(body)), context(link(reminder.url, reminder.title))]
     return _done(f"{title}: {body}", blocks)
