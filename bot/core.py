@@ -6,6 +6,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -54,7 +55,6 @@ class Yomikai:
 
     async def in_thread(self, step: Callable[[Session], T]) -> T:
         """Run ``step`` in one transaction on a worker thread (the loop never waits on SQL)."""
-
         return await asyncio.to_thread(self._transact, step)
 
     def job_tx(self, session: Session, group_id: int, now: datetime) -> Tx:
@@ -69,7 +69,7 @@ class Yomikai:
         spec: CommandSpec | None = None
         try:
             spec, rest = resolve(inv.command, inv.text)
-            inv = Invocation(**{**inv.__dict__, "text": rest})
+            inv = replace(inv, text=rest)
             now = self.clock.now()
             prepared = await spec.prepare(self.services, inv, now) if spec.prepare else None
             reply = await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
@@ -107,22 +107,23 @@ class Yomikai:
     async def remember_ballot(self, round_id: int, ref: str) -> None:
         """Record where a round's public candidate list was posted, to redraw it in place."""
 
-        def record() -> None:
-            with self.db.session() as session:
-                round_ = session.get(Round, round_id)
-                assert round_ is not None
-                key = posts.ballot_key(round_id)
-                posts.claim(session, round_.group_id, key, self.clock.now())
-                posts.mark_sent(session, key, ref, self.clock.now())
+        now = self.clock.now()
 
-        await asyncio.to_thread(record)
+        def record(session: Session) -> None:
+            round_ = session.get(Round, round_id)
+            assert round_ is not None
+            key = posts.ballot_key(round_id)
+            posts.claim(session, round_.group_id, key, now)
+            posts.mark_sent(session, key, ref, now)
+
+        await self.in_thread(record)
 
     async def first_delivery(self, key: str) -> bool:
         """True the first time any process sees ``key`` (a request a platform may resend)."""
         now = self.clock.now()
 
         def claim(session: Session) -> bool:
-            session.exec(  # type: ignore[call-overload]
+            session.execute(
                 delete(ReceivedRequest).where(
                     col(ReceivedRequest.received_at) < now - REQUEST_MEMORY
                 )
@@ -134,12 +135,7 @@ class Yomikai:
 
     async def ballot_post(self, round_id: int) -> posts.BallotPost | None:
         """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""
-
-        def read() -> posts.BallotPost | None:
-            with self.db.session() as session:
-                return posts.ballot_post(session, round_id)
-
-        return await asyncio.to_thread(read)
+        return await self.in_thread(lambda session: posts.ballot_post(session, round_id))
 
     async def _run_job(self, job: str, permit: JobPermit, now: datetime) -> Reply:
         """``/yomikai poll|remind|meet``: the handler checked who asks; now run the job itself."""

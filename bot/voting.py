@@ -247,7 +247,7 @@ def toggle_vote(tx: Tx, round_: Round, candidate: Candidate) -> Reply:
         ("candidate_id", "member_id"),
     )
     if added is None:
-        tx.session.exec(  # type: ignore[call-overload]
+        tx.session.execute(
             delete(Vote).where(col(Vote.candidate_id) == candidate.id, col(Vote.member_id) == me.id)
         )
     votes = tallies(tx.session, round_.id).get(candidate.id, 0)
