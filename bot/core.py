@@ -81,7 +81,7 @@ class Yomikai:
             return reply
         except UserError as error:
             locale = await asyncio.to_thread(self._locale, inv)
-            return Reply.tell(self._problem(locale, error, spec))
+            return replace(Reply.tell(self._problem(locale, error, spec)), locale=locale)
         except Exception:
             return await self._failure(inv)
 
@@ -90,7 +90,8 @@ class Yomikai:
         ref = uuid.uuid4().hex[:8]
         log.exception("command %s failed (ref %s)", inv.command, ref)
         locale = await asyncio.to_thread(self._locale, inv)
-        return Reply.tell(Problem(Translator(locale)("error.internal", ref=ref), locale=locale))
+        problem = Problem(Translator(locale)("error.internal", ref=ref), locale=locale)
+        return Reply(private=(problem,), locale=locale)
 
     async def submit_card(self, inv: Invocation, number: int, fields: dict[str, str]) -> Reply:
         """A filled card form (modal, console prompts): the same checks as ``/card n field: …``."""
@@ -149,7 +150,7 @@ class Yomikai:
             text = tr("jobs.done", posts=len(outcome.posts), dms=len(outcome.dms))
         else:
             text = tr(f"jobs.nothing_{job}")
-        return Reply.tell(Notice(text))
+        return Reply(private=(Notice(text),), locale=permit.locale)
 
     async def _act(self, inv: Invocation, path: str, step: Handler) -> Reply:
         """Run ``step`` as if it were the command ``path`` (its rules, usage and errors)."""
@@ -158,7 +159,7 @@ class Yomikai:
             return await asyncio.to_thread(self._run, spec, inv, step, None)
         except UserError as error:
             locale = await asyncio.to_thread(self._locale, inv)
-            return Reply.tell(self._problem(locale, error, spec))
+            return replace(Reply.tell(self._problem(locale, error, spec)), locale=locale)
         except Exception:
             return await self._failure(inv)
 
@@ -178,7 +179,10 @@ class Yomikai:
                 member = ensure_member(session, group.id, inv.user_id, inv.user_name, now)
             locale = group.locale if group else self.services.defaults.locale
             tx = Tx(session, inv, group, member, now, Translator(locale), prepared)
-            return step(tx, inv.text)
+            result = step(tx, inv.text)
+            if isinstance(result, Reply) and result.locale is None:
+                return replace(result, locale=tx.tr.locale)  # type: ignore[return-value]
+            return result
 
         return self._transact(command)
 

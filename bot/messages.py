@@ -163,6 +163,8 @@ class Reply:
     private: tuple[Message, ...] = ()
     public: tuple[Message, ...] = ()
     round_changed: int | None = None
+    locale: str | None = None
+    """The group's language, for any words an adapter adds (set by the core)."""
 
     @classmethod
     def tell(cls, *messages: Message) -> Reply:

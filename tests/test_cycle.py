@@ -162,6 +162,9 @@ async def test_language_switch(chat: FakeChat) -> None:
     problem = await chat.problem("alice", "/vote 1")
     assert "投票" in problem.text
     assert problem.locale == "ja"
+    # adapters read the group's language off every reply, for the words they add themselves
+    assert (await chat.say("bob", "/yomikai status")).locale == "ja"
+    assert (await chat.say("bob", "/vote x")).locale == "ja"
 
 
 async def test_members_are_remembered(chat: FakeChat, db: Database) -> None:

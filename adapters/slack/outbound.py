@@ -114,7 +114,9 @@ class SlackOutbound:
             await self.core.remember_ballot(message.round_id, ts)
 
     def _locale(self, reply: Reply) -> str:
-        """A ``Notice`` carries no locale; the reply's other messages may."""
+        """The group's language as the core set it; else that of the reply's messages."""
+        if reply.locale is not None:
+            return reply.locale
         for message in (*reply.public, *reply.private):
             if not isinstance(message, Notice):
                 return str(message.locale)
