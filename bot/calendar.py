@@ -22,7 +22,3 @@ def next_weekly(after: datetime, zone: ZoneInfo, weekday: int, at: time) -> date
         if candidate > after:
             return candidate
     raise AssertionError("a weekday recurs within eight days")  # pragma: no cover
-
-
-def local_date_text(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).date().isoformat()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.calendar import next_weekly
 from bot.context import Tx
 from bot.messages import Reply
-from bot.rotation import next_presenter
+from bot.rotation import free_presenters
 from bot.schedule import PREPARATION
 from bot.views import agenda
 from bot.voting import ballots, current_round, ranked
@@ -30,8 +30,9 @@ def close_round_now(tx: Tx) -> Reply:
     )
     tx.session.add(reading)
     tx.session.flush()
+    queue = iter(free_presenters(tx, reading, skip=set()))  # one each; then slots stay open
     for number, ballot in enumerate(ranked(ballots(tx, round_))[: group.papers_per_session], 1):
-        presenter = next_presenter(tx, reading, skip=set())
+        presenter = next(queue, None)
         slot = Slot(
             session_id=reading.id or 0,
             number=number,
@@ -39,5 +40,5 @@ def close_round_now(tx: Tx) -> Reply:
             presenter_id=presenter.id if presenter else None,
         )
         tx.session.add(slot)
-        tx.session.flush()
+    tx.session.flush()
     return Reply(public=(agenda(tx.session, group, reading),), round_changed=round_.id)

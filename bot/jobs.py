@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -99,9 +100,12 @@ class JobRunner:
 
         Run by hand, ``remind`` looks at the next session however far away it is.
         """
+        group = await self.core.in_thread(lambda s: s.get(Group, group_id))
+        if group is None:
+            return Outcome()
         match job:
             case "poll":
-                return await self._poll(group_id, due)
+                return await self._poll(group, due)
             case "open":
                 outcome = await self._step(group_id, due, _open)
             case "close":
@@ -113,15 +117,14 @@ class JobRunner:
                 outcome = await self._step(group_id, due, _meet)
             case _:
                 raise ValueError(f"unknown job {job!r}")
-        await self._deliver(group_id, outcome)
+        await self._deliver(group, outcome)
         return outcome
 
     async def _step(self, group_id: int, due: datetime, step: _Step) -> Outcome:
         return await self.core.in_thread(lambda s: step(self.core.job_tx(s, group_id, due), due))
 
-    async def _deliver(self, group_id: int, outcome: Outcome) -> None:
-        group = await self.core.in_thread(lambda s: s.get(Group, group_id))
-        assert group is not None
+    async def _deliver(self, group: Group, outcome: Outcome) -> None:
+        group_id = group.id
         adapter = self.core.adapters.get(group.platform)
         if adapter is None:
             if outcome.posts or outcome.dms:
@@ -139,13 +142,14 @@ class JobRunner:
             if await adapter.dm(user_id, reminder, fallback_channel_id=group.channel_id) is None:
                 log.info("group %d: could not DM %s a reminder", group_id, user_id)
 
-    async def _poll(self, group_id: int, due: datetime) -> Outcome:
+    async def _poll(self, group: Group, due: datetime) -> Outcome:
         trending = self.core.services.trending
-        group = await self.core.in_thread(lambda s: s.get(Group, group_id))
-        if trending is None or group is None:
+        group_id = group.id or 0
+        if trending is None:
             return Outcome()
+        today = due.astimezone(ZoneInfo(group.timezone)).date()  # the group's day, not UTC's
         try:
-            source, papers = await trending.trending(due.date(), group.categories.split())
+            source, papers = await trending.trending(today, group.categories.split())
         except SourceUnavailable as error:
             log.warning("poll for group %d: %s", group_id, error)
             return Outcome(unavailable=True)

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from sqlmodel import col, select
+
 from bot.errors import UserError
 from bot.sources import PaperMetadata, SourceUnavailable
 from storage.db import Database
 from storage.models import Paper
-from storage.queries import insert_ignore, paper_by_arxiv_id
+from storage.queries import insert_ignore
 
 
 class PaperSource(Protocol):
@@ -27,8 +29,10 @@ class PaperCatalog:
 
     def _known(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
         with self.db.session() as session:
-            found = (paper_by_arxiv_id(session, arxiv_id) for arxiv_id in arxiv_ids)
-            return {paper.arxiv_id: paper.id for paper in found if paper and paper.id}
+            rows = session.exec(
+                select(Paper.arxiv_id, Paper.id).where(col(Paper.arxiv_id).in_(list(arxiv_ids)))
+            )
+            return {arxiv_id: paper_id for arxiv_id, paper_id in rows if paper_id is not None}
 
     async def remember(self, papers: Sequence[PaperMetadata], fetched_at: datetime) -> None:
         """Store metadata a source already gave us (a known paper is left as it is)."""

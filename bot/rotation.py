@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -15,6 +15,10 @@ from bot.messages import Notice, Reply
 from bot.sessions import current_session, slot_by_number
 from bot.views import agenda
 from storage.models import Member, ReadingSession, Slot
+from storage.queries import slots_of
+from storage.types import as_utc
+
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def rotation_order(tx: Tx, meets_on: date) -> list[Member]:
@@ -37,27 +41,21 @@ def rotation_order(tx: Tx, meets_on: date) -> list[Member]:
         select(Member).where(Member.group_id == group.id, col(Member.in_rotation).is_(True))
     ).all()
 
-    def fairness(member: Member) -> tuple[int, str, str, int]:
+    def fairness(member: Member) -> tuple[int, datetime, datetime, int]:
         count, last = history.get(member.id, (0, None))
         joined = member.joined_rotation_at or member.created_at
-        return (count, str(last or ""), joined.isoformat(), member.id or 0)
+        return (count, as_utc(last) or NEVER, joined, member.id or 0)
 
     available = [m for m in members if m.away_until is None or m.away_until < meets_on]
     return sorted(available, key=fairness)
 
 
-def next_presenter(tx: Tx, reading: ReadingSession, skip: set[int]) -> Member | None:
-    """The fairest available member who has no slot in ``reading`` yet (and is not skipped)."""
-    taken = {s.presenter_id for s in _slots(tx, reading) if s.presenter_id is not None}
+def free_presenters(tx: Tx, reading: ReadingSession, skip: set[int]) -> list[Member]:
+    """The rotation for ``reading``, fairest first, less who already presents in it or is
+    skipped."""
+    taken = {s.presenter_id for s in slots_of(tx.session, reading.id or 0)} | skip
     meets_on = reading.meets_at.astimezone(tx.zone).date()
-    for member in rotation_order(tx, meets_on):
-        if member.id not in taken and member.id not in skip:
-            return member
-    return None
-
-
-def _slots(tx: Tx, reading: ReadingSession) -> list[Slot]:
-    return list(tx.session.exec(select(Slot).where(Slot.session_id == reading.id)))
+    return [m for m in rotation_order(tx, meets_on) if m.id not in taken]
 
 
 def join(tx: Tx, text: str) -> Reply:
@@ -93,7 +91,7 @@ def away(tx: Tx, text: str) -> Reply:
     lines = [tx.tr("rotation.away", date=until.isoformat())]
     reading = current_session(tx, required=False)
     if reading is not None and reading.meets_at.astimezone(tx.zone).date() <= until:
-        for slot in _slots(tx, reading):
+        for slot in slots_of(tx.session, reading.id or 0):
             if slot.presenter_id == me.id:
                 lines.append(tx.tr("rotation.away_still_presenting", number=slot.number))
     return Reply.tell(Notice("\n".join(lines)))
@@ -160,7 +158,7 @@ def drop(tx: Tx, text: str) -> Reply:
     me = tx.me
     if slot.presenter_id != me.id:
         raise UserError("slot.not_yours", number=slot.number, show_usage=False)
-    replacement = next_presenter(tx, reading, skip={me.id or 0})
+    replacement = next(iter(free_presenters(tx, reading, skip={me.id or 0})), None)
     slot.presenter_id = replacement.id if replacement else None
     tx.session.add(slot)
     lines = [tx.tr("slot.dropped", name=me.display_name, number=slot.number)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, delete, select
@@ -16,6 +16,7 @@ from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.views import candidate_list, tallies
 from storage.models import Candidate, Nomination, Paper, PoolEntry, Round, Vote
 from storage.queries import chosen_paper_ids, insert_ignore, nomination_counts, open_round
+from storage.types import as_utc
 
 MAX_REASON = 500
 
@@ -276,14 +277,7 @@ def ballots(tx: Tx, round_: Round) -> list[Ballot]:
             votes=votes.get(c.id or 0, 0),
             nominations=counts.get(c.paper_id, 0),
             trending_score=c.trending_score,
-            first_nominated=_aware(firsts.get(c.paper_id)),
+            first_nominated=as_utc(firsts.get(c.paper_id)),
         )
         for c in rows
     ]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """``min()`` over a UTC column comes back raw (naive on SQLite)."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)

@@ -45,13 +45,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    """Bring the schema up to date: the migrations are the only way it is made or changed."""
-    from storage.migrate import upgrade
-
-    upgrade(engine)
-
-
 class Database:
     """One engine and the sessions made from it."""
 

@@ -14,7 +14,6 @@ from storage.models import (
     Group,
     Member,
     Nomination,
-    Paper,
     ReadingSession,
     Round,
     Slot,
@@ -61,10 +60,6 @@ def member_by_name(session: Session, group_id: int, name: str) -> Member | None:
             Member.group_id == group_id, func.lower(Member.display_name) == name.lower()
         )
     ).first()
-
-
-def paper_by_arxiv_id(session: Session, arxiv_id: str) -> Paper | None:
-    return session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
 
 
 def open_round(session: Session, group_id: int) -> Round | None:

@@ -9,6 +9,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """A timestamp read back raw (``min()``/``max()`` skip the column type: naive on SQLite)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores an aware datetime as UTC and always hands back an aware UTC datetime.
 
