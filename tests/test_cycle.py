@@ -36,7 +36,7 @@ async def test_whole_week(chat: FakeChat, clock: ManualClock, db: Database) -> N
     assert "alice nominated “Planting Undetectable Backdoors in Machine Learning Models”" in said
     assert "great backdoor paper" in said
     said = await chat.text("bob", "/nominate https://arxiv.org/abs/2204.06974v2")
-    assert "bob supports" in said and "2 nominations" in said
+    assert "bob supports" in said and "nominations now: 2" in said
     await chat.say("carol", "/nominate arXiv:2204.00598")
     await chat.say("carol", "/nominate https://huggingface.co/papers/2203.14465")
 
@@ -51,7 +51,7 @@ async def test_whole_week(chat: FakeChat, clock: ManualClock, db: Database) -> N
     assert "candidate 4" in said
 
     # Approval voting: several votes each; voting twice takes it back.
-    assert "1 votes" in await chat.text("bob", "/vote 3")
+    assert "votes now: 1" in await chat.text("bob", "/vote 3")
     assert "taken back" in await chat.text("bob", "/vote 3")
     for user, number in [("bob", 2), ("carol", 2), ("dave", 2), ("bob", 4), ("carol", 4)]:
         await chat.say(user, f"/vote {number}")
@@ -188,7 +188,9 @@ async def test_vote_buttons_and_the_posted_ballot(chat: FakeChat) -> None:
     click = Invocation("fake", chat.channel, "U-bob", "bob", "vote")
     candidate = ballot.candidates[0].candidate_id
     reply = await core.click_vote(click, ballot.round_id, candidate)
-    assert "counts (1 votes)" in reply.private[0].text and reply.round_changed == ballot.round_id
+    assert (
+        "counts; votes now: 1" in reply.private[0].text and reply.round_changed == ballot.round_id
+    )
     post = await core.ballot_post(ballot.round_id)
     assert post is not None and post.ref == "ts-1" and post.channel_id == chat.channel
     assert post.ballot.candidates[0].votes == 1

@@ -87,6 +87,7 @@ class ConsoleChat:
         self.user = user
         self.stdin = stdin or sys.stdin
         self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self._posted = 0
 
     async def run(self) -> None:
         if self.interactive:
@@ -112,11 +113,11 @@ class ConsoleChat:
         if line.note:
             self.console.print(line.note, markup=False)
         if line.invocation:
-            self.show(await self.core.handle(line.invocation))
-            await self._fill_forms(line.invocation, self._last_forms)
+            reply = await self.core.handle(line.invocation)
+            self.show(reply)
+            forms = [m for m in reply.private if isinstance(m, CardForm)]
+            await self._fill_forms(line.invocation, forms)
         return True
-
-    _last_forms: tuple[CardForm, ...] = ()
 
     async def post(self, channel_id: str, message: Message) -> str:
         self.console.print(render(message))
@@ -132,20 +133,18 @@ class ConsoleChat:
         self.console.print(f"(direct message to {user_id})", markup=False, style="dim")
         return await self.post(user_id, message)
 
-    _posted = 0
-
     def show(self, reply: Reply) -> None:
-        self._last_forms = tuple(m for m in reply.private if isinstance(m, CardForm))
-        for message in reply.public:
-            self.console.print(render(message))
-        for message in reply.private:
-            self.console.print(render(message))
+        """Draw a reply; card forms are asked for by ``_fill_forms`` instead."""
+        for message in (*reply.public, *reply.private):
+            if not isinstance(message, CardForm):
+                self.console.print(render(message))
 
-    async def _fill_forms(self, origin: Invocation, forms: tuple[CardForm, ...]) -> None:
+    async def _fill_forms(self, origin: Invocation, forms: list[CardForm]) -> None:
         for form in forms:
-            if not self.interactive:
+            if not self.interactive:  # a script writes fields inline: /card 3 method: …
                 self.console.print(t(form.locale, "card.no_fields"), markup=False)
                 continue
+            self.console.print(render(form))
             fields = await self._ask_fields(form)
             if fields is None:
                 return

@@ -59,16 +59,16 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
 
     # A click: a private confirmation, and the posted ballot's tally edited in place.
     (confirm,) = await chat.click("bob", ballot, ids[1])
-    assert ephemeral(confirm) and "counts (1 votes)" in text(confirm)
+    assert ephemeral(confirm) and "counts; votes now: 1" in text(confirm)
     edits = fake_discord.calls_to("PATCH", rf"/channels/{CHANNEL_ID}/messages/{ballot['id']}")
     assert len(edits) == 1
-    assert "1 votes" in edits[0].body["embeds"][0]["fields"][1]["value"]
+    assert "votes: 1" in edits[0].body["embeds"][0]["fields"][1]["value"]
 
     # /vote n works too, and /candidates shows the ballot privately.
     (confirm,) = await chat.run("carol", "vote", n=2)
-    assert ephemeral(confirm) and "(2 votes)" in text(confirm)
+    assert ephemeral(confirm) and "votes now: 2" in text(confirm)
     (shown,) = await chat.run("erin", "candidates")
-    assert ephemeral(shown) and "2 votes" in shown["embeds"][0]["fields"][1]["value"]
+    assert ephemeral(shown) and "votes: 2" in shown["embeds"][0]["fields"][1]["value"]
 
     # Presenters opt in; the round closes into an agenda; the ballot loses its buttons.
     for user in ("bob", "carol"):

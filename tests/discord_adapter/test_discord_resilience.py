@@ -36,7 +36,7 @@ async def test_clicks_and_forms_work_after_a_restart(
     (confirm,) = await chat.click("erin", ballot, custom_ids(ballot)[2])
     assert ephemeral(confirm) and "Your vote for 3" in text(confirm)
     drawn = fake_discord.messages[ballot["id"]]
-    assert "1 votes" in drawn["embeds"][0]["fields"][2]["value"]
+    assert "votes: 1" in drawn["embeds"][0]["fields"][2]["value"]
 
     await chat.run("ada", "yomikai close")
     await chat.run("ada", "yomikai assign", n=1, member=Member("ada"))
@@ -72,7 +72,7 @@ async def test_a_burst_of_clicks_is_folded_into_few_edits(
     assert 2 <= len(edits) <= 2 + int(span), (len(edits), span, elapsed)
     assert all(b.at - a.at >= 0.9 for a, b in itertools.pairwise(edits))
     final = edits[-1].body["embeds"][0]["fields"]
-    assert [f["value"].split(" · ")[1] for f in final] == ["8 votes"] * 3
+    assert [f["value"].split(" · ")[1] for f in final] == ["votes: 8"] * 3
     assert all("counts" in text(fake_discord.said(p)[0]) for p in clicks)
     post = await core.ballot_post(int(buttons[0].split(":")[1]))
     assert [c.votes for c in post.ballot.candidates] == [8, 8, 8]
@@ -130,5 +130,5 @@ async def test_rate_limits_are_waited_out(adapter, fake_discord: FakeDiscord) ->
     token = payload["token"]
     assert len(fake_discord.calls_to("POST", rf"/interactions/\d+/{token}/callback")) == 2
     assert len(fake_discord.calls_to("PATCH", BALLOT_EDITS)) == 2
-    assert "1 votes" in fake_discord.messages[ballot["id"]]["embeds"][0]["fields"][0]["value"]
+    assert "votes: 1" in fake_discord.messages[ballot["id"]]["embeds"][0]["fields"][0]["value"]
     assert_nothing_pings(fake_discord)

@@ -179,7 +179,7 @@ def buttons(call: Call) -> list[str]:
 def tallies(call: Call) -> list[int]:
     """The vote counts a drawn ballot shows, candidate by candidate."""
     texts = [b["text"]["text"] for b in call.blocks if b["type"] == "section"]
-    return [int(re.search(r"(\d+) votes", text).group(1)) for text in texts]
+    return [int(re.search(r"votes: (\d+)", text).group(1)) for text in texts]
 
 
 def ephemerals_to(fake: FakeSlack, user: str) -> list[Call]:

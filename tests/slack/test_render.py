@@ -66,7 +66,7 @@ def test_ballot_buttons_carry_round_and_candidate() -> None:
     assert [a["value"] for a in accessories] == ["vote:7:101", "vote:7:102"]
     assert vote_target(accessories[0]["action_id"]) == (7, 101)
     assert vote_target("vote:7:x") is None and vote_target("show_summary") is None
-    assert "3 votes" in json.dumps(drawn.blocks) and "trending 1.5" in json.dumps(drawn.blocks)
+    assert "votes: 3" in json.dumps(drawn.blocks) and "trending 1.5" in json.dumps(drawn.blocks)
     closed = render(CandidateList("en", 7, (line(1),), open=False))
     assert not any("accessory" in b for b in closed.blocks)
     assert closed.blocks[0]["text"]["text"] == "Voting closed"

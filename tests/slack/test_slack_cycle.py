@@ -33,7 +33,7 @@ async def test_whole_week_in_slack(slack: SlackSide, db: Database) -> None:
     (nominated,) = await posted(slack, "alice", '/nominate 2204.06974 "great backdoor paper"')
     assert "alice nominated “Planting Undetectable Backdoors" in nominated.text()
     (support,) = await posted(slack, "bob", "/nominate https://arxiv.org/abs/2204.06974v2")
-    assert "2 nominations" in support.text()
+    assert "nominations now: 2" in support.text()
     await posted(slack, "carol", "/nominate arXiv:2204.00598")
 
     # Voting opens: a Block Kit ballot with one vote button per candidate, link and tally.
