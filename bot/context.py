@@ -39,6 +39,9 @@ class Invocation:
     command: str
     text: str = ""
     workspace_id: str = ""
+    organizer_command: str = "yomikai"
+    """The command organizers' subcommands are listed under on this platform. Discord can hide
+    only whole commands from members, so there they live under ``/yomikai-admin``."""
 
 
 @dataclass

@@ -23,7 +23,7 @@ from bot.i18n import DEFAULT_LOCALE, Translator
 from bot.jobs import JobPermit, JobRunner
 from bot.messages import Notice, Problem, Reply
 from bot.ports import ChatAdapter
-from bot.registry import CommandSpec, Handler, resolve
+from bot.registry import CommandSpec, Handler, resolve, spelling
 from storage.db import Database
 from storage.models import Group, ReceivedRequest, Round
 from storage.queries import group_for_channel, insert_ignore
@@ -81,7 +81,7 @@ class Yomikai:
             return reply
         except UserError as error:
             locale = await asyncio.to_thread(self._locale, inv)
-            return replace(Reply.tell(self._problem(locale, error, spec)), locale=locale)
+            return replace(Reply.tell(self._problem(locale, inv, error, spec)), locale=locale)
         except Exception:
             return await self._failure(inv)
 
@@ -159,7 +159,7 @@ class Yomikai:
             return await asyncio.to_thread(self._run, spec, inv, step, None)
         except UserError as error:
             locale = await asyncio.to_thread(self._locale, inv)
-            return replace(Reply.tell(self._problem(locale, error, spec)), locale=locale)
+            return replace(Reply.tell(self._problem(locale, inv, error, spec)), locale=locale)
         except Exception:
             return await self._failure(inv)
 
@@ -178,7 +178,8 @@ class Yomikai:
                 assert group.id is not None
                 member = ensure_member(session, group.id, inv.user_id, inv.user_name, now)
             locale = group.locale if group else self.services.defaults.locale
-            tx = Tx(session, inv, group, member, now, Translator(locale), prepared)
+            tr = Translator(locale, spelling(inv.organizer_command))
+            tx = Tx(session, inv, group, member, now, tr, prepared)
             result = step(tx, inv.text)
             if isinstance(result, Reply) and result.locale is None:
                 return replace(result, locale=tx.tr.locale)  # type: ignore[return-value]
@@ -207,9 +208,12 @@ class Yomikai:
             return DEFAULT_LOCALE
 
     @staticmethod
-    def _problem(locale: str, error: UserError, spec: CommandSpec | None) -> Problem:
-        tr = Translator(locale)
+    def _problem(
+        locale: str, inv: Invocation, error: UserError, spec: CommandSpec | None
+    ) -> Problem:
+        tr = Translator(locale, spelling(inv.organizer_command))
         text = tr(error.key, **error.params)
         if spec is None or not error.show_usage:
             return Problem(text, locale=tr.locale)
-        return Problem(text, usage=spec.usage, example=spec.example, locale=tr.locale)
+        usage, example = tr.spell(spec.usage), tr.spell(spec.example)
+        return Problem(text, usage=usage, example=example, locale=tr.locale)

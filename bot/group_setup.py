@@ -168,7 +168,7 @@ def setup(tx: Tx, text: str) -> Reply:
         member = ensure_member(tx.session, group.id or 0, tx.inv.user_id, tx.inv.user_name, tx.now)
         member.is_organizer = True
         tx.session.add(member)
-    tr = Translator(group.locale)
+    tr = Translator(group.locale, tx.tr.spell)
     title = tr("setup.created" if created else "setup.updated")
     return Reply.announce(Notice(text=title, title=title, lines=settings_lines(group, tr)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -41,11 +42,22 @@ def t(locale: str, key: str, **params: Any) -> str:
     return table[key].format(**params)
 
 
-class Translator:
-    """``t`` bound to one language, handed to code that speaks to one group."""
+def _as_written(text: str) -> str:
+    return text
 
-    def __init__(self, locale: str) -> None:
+
+class Translator:
+    """``t`` bound to one language, handed to code that speaks to one group.
+
+    ``spell`` rewrites the command names a sentence mentions the way the asking platform lists
+    them (on Discord organizers' subcommands sit under their own command); it is applied to the
+    catalog's own words only, never to the parameters filled in.
+    """
+
+    def __init__(self, locale: str, spell: Callable[[str], str] = _as_written) -> None:
         self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        self.spell = spell
 
     def __call__(self, key: str, **params: Any) -> str:
-        return t(self.locale, key, **params)
+        table = catalog(self.locale)
+        return self.spell(table[key]).format(**params)

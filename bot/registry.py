@@ -6,6 +6,7 @@ Adapters build their slash commands from it, and ``/yomikai help`` is generated 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,7 +53,7 @@ def _help(tx: Tx, text: str) -> Reply:
     lines = []
     for spec in COMMANDS:
         mark = " " + tx.tr("help.organizer_mark") if spec.organizer else ""
-        lines.append(f"{spec.usage} — {tx.tr(spec.help_key)}{mark}")
+        lines.append(f"{tx.tr.spell(spec.usage)} — {tx.tr(spec.help_key)}{mark}")
     title = tx.tr("help.title")
     return Reply.tell(Notice(title, title=title, lines=tuple(lines)))
 
@@ -138,6 +139,27 @@ COMMANDS: tuple[CommandSpec, ...] = (
 )
 
 _BY_PATH = {spec.path: spec for spec in COMMANDS}
+HOME = "yomikai"
+"""The command every subcommand is declared under (on Discord, organizers' move to their own)."""
+_ORGANIZER_SUBS = [
+    spec.path.split(" ", 1)[1] for spec in COMMANDS if spec.organizer and " " in spec.path
+]
+_ORGANIZER_MENTION = re.compile(rf"/{HOME} ({'|'.join(_ORGANIZER_SUBS)})\b")
+
+
+def spelling(organizer_command: str) -> Callable[[str], str]:
+    """Rewrites ``/yomikai open`` as ``/<organizer_command> open`` in the words the bot says.
+
+    For platforms that list organizers' subcommands under a command of their own
+    (``Invocation.organizer_command``); members' subcommands keep their ``/yomikai``.
+    """
+
+    def spell(text: str) -> str:
+        if organizer_command == HOME:
+            return text
+        return _ORGANIZER_MENTION.sub(rf"/{organizer_command} \1", text)
+
+    return spell
 
 
 def resolve(command: str, text: str) -> tuple[CommandSpec, str]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import LOCALES, catalog, placeholders, t
+from bot.i18n import LOCALES, Translator, catalog, placeholders, t
 from bot.messages import CARD_EXTRAS, CARD_FIELDS
-from bot.registry import COMMANDS
+from bot.registry import COMMANDS, spelling
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,3 +55,20 @@ def test_japanese_card_fields() -> None:
 
 def test_unknown_locale_falls_back_to_english() -> None:
     assert t("fr", "help.title") == t("en", "help.title")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_organizer_commands_respelled_in_the_bots_words_only(locale: str) -> None:
+    tr = Translator(locale, spelling("yomikai-admin"))
+    # The catalog's own words name the organizer command where the platform lists it …
+    assert "/yomikai-admin setup" in tr("group.not_set_up")
+    only = tr("organizer.only")
+    assert "/yomikai-admin organizer" in only and "/yomikai status" in only
+    # … while members' subcommands and text from users are left exactly as written.
+    assert "/yomikai take 3" in tr("slot.now_open", number=3)
+    said = tr("command.unknown", name="yomikai open")
+    assert "/yomikai open" in said and "/yomikai-admin" not in said
+    # Where organizers' subcommands stay under /yomikai (Slack, console), nothing changes.
+    assert Translator(locale, spelling("yomikai"))("group.not_set_up") == t(
+        locale, "group.not_set_up"
+    )

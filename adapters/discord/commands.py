@@ -1,12 +1,16 @@
-"""Slash commands built from the core's registry: the six headline commands and ``/yomikai …``.
+"""Slash commands built from the core's registry: the headline commands, ``/yomikai …`` and
+``/yomikai-admin …``.
 
 Each registry entry becomes one command with typed, described options (Japanese descriptions
 come from ``ja.toml`` through a translator). The option values are joined into the argument text
 the console would type, so the core parses Discord exactly as it parses everything else.
 Entries without a shape here (added to the registry later) take their arguments as one text.
 
-Discord applies default permissions to top-level commands only: ``/yomikai`` holds members' and
-organizers' subcommands alike, so it stays visible to everyone and the core checks organizers.
+Discord applies default permissions to top-level commands only, so organizers' subcommands
+(``setup``, ``open``, ``close`` …) are listed under ``/yomikai-admin``, which members without
+Manage Server do not see (a server admin can change who sees it under Server Settings →
+Integrations). They reach the core as ``/yomikai …`` all the same, and the core still refuses
+anyone who is not one of the group's organizers.
 """
 
 from __future__ import annotations
@@ -21,11 +25,11 @@ from discord.app_commands import Choice, locale_str
 
 from adapters.discord import limits
 from adapters.discord.handlers import Handlers
-from adapters.discord.inbound import arguments, mention
+from adapters.discord.inbound import ORGANIZER_COMMAND, arguments, mention
 from adapters.discord.limits import cut
 from bot.group_setup import MAX_CANDIDATES, MAX_PAPERS
 from bot.i18n import t
-from bot.registry import COMMANDS, CommandSpec
+from bot.registry import COMMANDS, HOME, CommandSpec
 
 Number = app_commands.Range[int, 1, 999_999]
 Papers = app_commands.Range[int, 1, MAX_PAPERS]
@@ -63,8 +67,14 @@ class CatalogTranslator(app_commands.Translator):
 
 
 def install(tree: app_commands.CommandTree[Any], handlers: Handlers) -> None:
-    group = app_commands.Group(
-        name="yomikai", description=ui_text("discord.group_description"), guild_only=True
+    members = app_commands.Group(
+        name=HOME, description=ui_text("discord.group_description"), guild_only=True
+    )
+    organizers = app_commands.Group(
+        name=ORGANIZER_COMMAND,
+        description=ui_text("discord.admin_group_description"),
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
     )
     for spec in COMMANDS:
         head, _, sub = spec.path.partition(" ")
@@ -74,11 +84,14 @@ def install(tree: app_commands.CommandTree[Any], handlers: Handlers) -> None:
             callback=_callback(spec, handlers),
             allowed_contexts=None if sub else GUILDS,
         )
-        if sub:
-            group.add_command(command)
-        else:
+        if not sub:
             tree.add_command(command)
-    tree.add_command(group)
+        elif spec.organizer:
+            organizers.add_command(command)
+        else:
+            members.add_command(command)
+    tree.add_command(members)
+    tree.add_command(organizers)
 
 
 def _description(spec: CommandSpec) -> locale_str:

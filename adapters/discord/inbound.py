@@ -9,6 +9,8 @@ import discord
 from bot.context import Invocation
 
 PLATFORM = "discord"
+ORGANIZER_COMMAND = "yomikai-admin"
+"""Organizers' subcommands: a command of their own, which Discord can hide from members."""
 
 
 def invocation(interaction: discord.Interaction, command: str, text: str = "") -> Invocation:
@@ -22,6 +24,7 @@ def invocation(interaction: discord.Interaction, command: str, text: str = "") -
         command=command,
         text=text.strip(),
         workspace_id=str(interaction.guild_id or ""),
+        organizer_command=ORGANIZER_COMMAND,
     )
 
 

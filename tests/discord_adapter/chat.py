@@ -16,7 +16,7 @@ from tests.fakes.discord_api import EPHEMERAL, NO_PINGS, FakeDiscord, user_ids
 
 @dataclass(frozen=True)
 class Member:
-    """An option of type USER (6): the member picked in ``/yomikai assign n member``."""
+    """An option of type USER (6): the member picked in ``/yomikai-admin assign n member``."""
 
     name: str
 

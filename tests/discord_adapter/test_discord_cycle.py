@@ -21,21 +21,23 @@ from tests.fakes.discord_api import CHANNEL_ID, FakeDiscord
 
 async def open_round(chat: DiscordChat) -> dict:
     """A group with three nominated papers and an open round; the posted ballot message."""
-    await chat.run("ada", "yomikai setup", timezone="Asia/Tokyo", day="wed", time="17:00", papers=2)
+    await chat.run(
+        "ada", "yomikai-admin setup", timezone="Asia/Tokyo", day="wed", time="17:00", papers=2
+    )
     for user in ("bob", "carol"):
         await chat.run(user, "yomikai join")
     await chat.run("ada", "nominate", paper="2204.06974", why="great backdoor paper")
     await chat.run("bob", "nominate", paper="https://arxiv.org/abs/2204.06974v2")
     await chat.run("carol", "nominate", paper="arXiv:2204.00598")
     await chat.run("carol", "nominate", paper="2203.14465")
-    said = await chat.run("ada", "yomikai open")
+    said = await chat.run("ada", "yomikai-admin open")
     (ballot,) = [m for m in said if custom_ids(m)]
     return ballot
 
 
 async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) -> None:
     chat = DiscordChat(adapter, fake_discord)
-    (created,) = await chat.run("ada", "yomikai setup", timezone="Asia/Tokyo", day="wed")
+    (created,) = await chat.run("ada", "yomikai-admin setup", timezone="Asia/Tokyo", day="wed")
     assert not ephemeral(created) and "Asia/Tokyo" in text(created)
 
     # Nominations are announced publicly; mistakes are told privately, with usage.
@@ -48,7 +50,7 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     await chat.run("carol", "nominate", paper="2203.14465")
 
     # The round opens: a public ballot with one persistent vote button per candidate.
-    said = await chat.run("ada", "yomikai open")
+    said = await chat.run("ada", "yomikai-admin open")
     (ballot,) = [m for m in said if custom_ids(m)]
     assert not ephemeral(ballot)
     ids = custom_ids(ballot)
@@ -73,8 +75,8 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     # Presenters opt in; the round closes into an agenda; the ballot loses its buttons.
     for user in ("bob", "carol"):
         await chat.run(user, "yomikai join")
-    await chat.run("ada", "yomikai setup", papers=2)
-    (agenda,) = [m for m in await chat.run("ada", "yomikai close") if m["embeds"]]
+    await chat.run("ada", "yomikai-admin setup", papers=2)
+    (agenda,) = [m for m in await chat.run("ada", "yomikai-admin close") if m["embeds"]]
     assert not ephemeral(agenda) and "2204.00598" in text(agenda)
     assert fake_discord.messages[ballot["id"]]["components"] == []
     assert "Voting closed" in text(fake_discord.messages[ballot["id"]])
@@ -122,7 +124,7 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     # Slots change hands; a member picked in an option is a mention the core understands.
     (dropped,) = await chat.run(presenter, "yomikai drop", n=1)
     assert not ephemeral(dropped) and "gave slot 1 back" in text(dropped)
-    (assigned,) = await chat.run("ada", "yomikai assign", n=1, member=Member("dave"))
+    (assigned,) = await chat.run("ada", "yomikai-admin assign", n=1, member=Member("dave"))
     assert "Dave presents slot 1" in text(assigned)
     assert_nothing_pings(fake_discord)
 
@@ -138,9 +140,29 @@ async def test_start_syncs_commands_and_reads_the_gateway(
     n = commands["summary"]["options"][0]
     assert (n["name"], n["type"], n["autocomplete"], n["min_value"]) == ("n", 4, True, 1)
     assert commands["summary"]["description_localizations"]["ja"].startswith("最新の回")
-    subs = {o["name"]: o for o in commands["yomikai"]["options"]}
-    assert {"join", "take", "setup", "assign", "open", "close"} <= set(subs)
+    # Members' subcommands under /yomikai, for everyone; organizers' under /yomikai-admin,
+    # which Discord shows only to members with Manage Server (until an admin says otherwise).
+    member_subs = {o["name"] for o in commands["yomikai"]["options"]}
+    assert member_subs == {"join", "leave", "take", "drop", "away", "back", "status", "help"}
+    assert commands["yomikai"]["default_member_permissions"] is None
+    admin = commands["yomikai-admin"]
+    assert int(admin["default_member_permissions"]) == discord.Permissions.manage_guild.flag
+    assert admin["dm_permission"] is False and commands["yomikai"]["dm_permission"] is False
+    subs = {o["name"]: o for o in admin["options"]}
+    assert set(subs) == {
+        "setup",
+        "schedule",
+        "poll",
+        "open",
+        "close",
+        "remind",
+        "meet",
+        "assign",
+        "swap",
+        "organizer",
+    }
     assert "(organizers)" in subs["open"]["description"]
+    assert admin["description_localizations"]["ja"].startswith("読み会のオーガナイザー用")
     assert [o["type"] for o in subs["assign"]["options"]] == [4, 6]
     card_options = [o["name"] for o in commands["card"]["options"]]
     assert card_options[0] == "n" and "translation" in card_options and len(card_options) == 8
@@ -158,6 +180,30 @@ async def test_global_sync_without_a_guild(make_adapter: MakeAdapter, fake_disco
     assert not fake_discord.calls_to("PUT", r"/applications/\d+/guilds/\d+/commands")
 
 
+async def test_organizer_commands_read_as_discord_lists_them(adapter, fake_discord) -> None:
+    chat = DiscordChat(adapter, fake_discord)
+    # Before any setup, the hint names the command a Discord organizer can actually find.
+    (hint,) = await chat.run("bob", "candidates")
+    assert ephemeral(hint) and "/yomikai-admin setup" in text(hint)
+    assert "/yomikai setup" not in text(hint)
+    await chat.run("ada", "yomikai-admin setup", timezone="Asia/Tokyo")
+    (help_,) = await chat.run("bob", "yomikai help")
+    lines = text(help_)
+    assert "/yomikai join" in lines and "/yomikai-admin open" in lines
+    assert "/yomikai-admin assign <n> @member" in lines and "/yomikai open" not in lines
+    # Seeing /yomikai-admin (Manage Server) does not make bob an organizer: the core refuses.
+    (refused,) = await chat.run("bob", "yomikai-admin open")
+    assert ephemeral(refused) and "Only organizers" in text(refused)
+    assert "/yomikai-admin organizer @you" in text(refused)
+    assert "/yomikai status" in text(refused)  # a member's command keeps its name
+    assert not fake_discord.calls_to("POST", rf"/channels/{CHANNEL_ID}/messages")
+    # Mistakes in organizer commands show usage and hints as typed on Discord.
+    (early,) = await chat.run("ada", "yomikai-admin swap", n=1, m=2)
+    assert "(/yomikai-admin close)" in text(early)
+    (wrong,) = await chat.run("ada", "yomikai-admin schedule", text="banana")
+    assert "/yomikai-admin schedule open mon 10:00" in text(wrong)
+
+
 async def test_interactions_arrive_through_the_gateway(adapter, fake_discord) -> None:
     chat = DiscordChat(adapter, fake_discord)
     payload = chat.payload("ada", "yomikai help")
@@ -169,7 +215,7 @@ async def test_interactions_arrive_through_the_gateway(adapter, fake_discord) ->
 async def test_autocomplete_suggests_this_sessions_slots(adapter, fake_discord) -> None:
     chat = DiscordChat(adapter, fake_discord)
     await open_round(chat)
-    await chat.run("ada", "yomikai close")
+    await chat.run("ada", "yomikai-admin close")
     options = [{"name": "n", "type": 4, "value": "", "focused": True}]
     payload = fake_discord.command("summary", options, user="erin", kind=4)
     await chat.send(payload)
@@ -188,14 +234,14 @@ async def test_a_slow_command_defers_then_follows_up(make_adapter: MakeAdapter, 
     assert ephemeral(help_) and "/yomikai take <n>" in text(help_)
     assert fake_discord.calls_to("PATCH", rf"/webhooks/\d+/{payload['token']}/messages/@original")
     # Public reply: the ephemeral placeholder goes, the announcement follows for everyone.
-    payload = chat.payload("ada", "yomikai setup", timezone="Asia/Tokyo")
+    payload = chat.payload("ada", "yomikai-admin setup", timezone="Asia/Tokyo")
     (created,) = await chat.send(payload)
     assert not ephemeral(created) and "Asia/Tokyo" in text(created)
     assert fake_discord.calls_to("DELETE", rf"/webhooks/\d+/{payload['token']}/messages/@original")
     # /card n cannot open a form after deferring: it offers a button that opens it.
     await open_round(chat)
-    await chat.run("ada", "yomikai close")
-    await chat.run("ada", "yomikai assign", n=1, member=Member("ada"))
+    await chat.run("ada", "yomikai-admin close")
+    await chat.run("ada", "yomikai-admin assign", n=1, member=Member("ada"))
     (offer,) = await chat.run("ada", "card", n=1)
     assert ephemeral(offer) and custom_ids(offer) == ["cardform:1:fields"]
     assert_nothing_pings(fake_discord)

@@ -51,10 +51,10 @@ async def test_over_long_titles_and_cards_are_cut_not_refused(
     label = shown["components"][0]["components"][0]["label"]
     assert label.endswith("…") and size(label) == 80
 
-    await chat.run("ada", "yomikai close")
+    await chat.run("ada", "yomikai-admin close")
     number = 1
     fields = {name: "w" * 999 + "!" for name in ("purpose", "results", "method", "affiliations")}
-    await chat.run("ada", "yomikai assign", n=number, member=Member("ada"))
+    await chat.run("ada", "yomikai-admin assign", n=number, member=Member("ada"))
     payload = chat.payload("ada", "card", n=number)
     await chat.send(payload)
     (modal,) = [c for c in fake_discord.callbacks(payload) if c["type"] == 9]
@@ -80,11 +80,11 @@ async def test_hostile_text_cannot_ping_or_format(
     adapter, fake_discord: FakeDiscord, db: Database
 ) -> None:
     chat = DiscordChat(adapter, fake_discord)
-    await chat.run("ada", "yomikai setup")
+    await chat.run("ada", "yomikai-admin setup")
     (said,) = await chat.run("ada", "nominate", paper="2204.06974", why=HOSTILE)
     assert "@everyone" in said["content"] and "\\*\\*Free\\*\\*" in said["content"]
     retitle(db, "2204.06974", HOSTILE)
-    said = await chat.run("ada", "yomikai open")
+    said = await chat.run("ada", "yomikai-admin open")
     (ballot,) = [m for m in said if custom_ids(m)]
     name = ballot["embeds"][0]["fields"][0]["name"]
     assert "\\*\\*Free\\*\\*" in name and "\\[nitro](" in name

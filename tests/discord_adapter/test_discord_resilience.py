@@ -38,8 +38,8 @@ async def test_clicks_and_forms_work_after_a_restart(
     drawn = fake_discord.messages[ballot["id"]]
     assert "votes: 1" in drawn["embeds"][0]["fields"][2]["value"]
 
-    await chat.run("ada", "yomikai close")
-    await chat.run("ada", "yomikai assign", n=1, member=Member("ada"))
+    await chat.run("ada", "yomikai-admin close")
+    await chat.run("ada", "yomikai-admin assign", n=1, member=Member("ada"))
     payload = chat.payload("ada", "card", n=1)
     await chat.send(payload)
     (modal,) = [c for c in fake_discord.callbacks(payload) if c["type"] == 9]
