@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.clicks
+	$(BIN)/python -m benchmarks.discord_clicks
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

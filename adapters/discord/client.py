@@ -24,6 +24,17 @@ from adapters.discord.handlers import Handlers
 log = logging.getLogger(__name__)
 
 
+class ClaimingTree(app_commands.CommandTree["YomikaiClient"]):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Autocomplete reaches every replica too; only the one that claims it answers.
+
+        (Commands, clicks and forms are claimed by the ``Responder`` that answers them.)
+        """
+        if interaction.type is discord.InteractionType.autocomplete:
+            return await self.client.handlers.responder.claim(interaction)
+        return True
+
+
 class YomikaiClient(discord.Client):
     def __init__(
         self, handlers: Handlers, *, guild_id: int | None = None, ready_timeout: float = 2.0
@@ -38,7 +49,7 @@ class YomikaiClient(discord.Client):
         )
         self.handlers = handlers
         self.guild_id = guild_id
-        self.tree: app_commands.CommandTree[YomikaiClient] = app_commands.CommandTree(self)
+        self.tree = ClaimingTree(self)
         self.synced: list[app_commands.AppCommand] = []
 
     async def setup_hook(self) -> None:

@@ -1,5 +1,9 @@
 """Answering an interaction within Discord's three seconds, and where each message goes.
 
+Discord sends each interaction to every gateway session of the bot, so with several replicas
+each of them receives it: the first to claim its id in the database answers it, the others leave
+it alone (a vote clicked once is counted once).
+
 Quick work is answered directly: the first message is the interaction's response, the others
 follow up. When the core takes longer than ``defer_after`` the interaction is deferred (an
 ephemeral "thinking…"), which is resolved with the first private message or deleted, and the
@@ -11,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import discord
 
@@ -44,7 +49,7 @@ class Responder:
     async def answer(
         self,
         interaction: discord.Interaction,
-        work: Awaitable[Reply],
+        work: Coroutine[Any, Any, Reply],
         *,
         part: str = "fields",
         extra: Extra | None = None,
@@ -52,9 +57,31 @@ class Responder:
         """Run ``work`` (a core call, which never raises) and show its reply."""
         self._busy += 1
         self._idle.clear()
+        try:
+            started = asyncio.get_running_loop().time()
+            if await self.claim(interaction):
+                waited = asyncio.get_running_loop().time() - started
+                await self._answer(
+                    interaction, work, max(0.0, self.defer_after - waited), part, extra
+                )
+            else:
+                work.close()
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def _answer(
+        self,
+        interaction: discord.Interaction,
+        work: Coroutine[Any, Any, Reply],
+        defer_after: float,
+        part: str,
+        extra: Extra | None,
+    ) -> None:
         task = asyncio.ensure_future(work)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+            done, _ = await asyncio.wait({task}, timeout=defer_after)
             deferred = not done
             if deferred:
                 await interaction.response.defer(ephemeral=True, thinking=True)
@@ -70,9 +97,14 @@ class Responder:
                 changed = task.result().round_changed
                 if changed is not None:  # even when the answer failed, the ballot shows the vote
                     self.redraw.request(changed)
-            self._busy -= 1
-            if not self._busy:
-                self._idle.set()
+
+    async def claim(self, interaction: discord.Interaction) -> bool:
+        """Take ``interaction`` for this replica; False when another one already has."""
+        try:
+            return await self.core.first_delivery(f"discord:{interaction.id}")
+        except Exception:  # the database is down: answer anyway; the core will say it failed
+            log.exception("could not claim Discord interaction %s", interaction.id)
+            return True
 
     async def deliver(
         self,

@@ -33,17 +33,20 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 async def make_adapter(core: Yomikai, fake_discord: FakeDiscord) -> AsyncIterator[MakeAdapter]:
-    """Start an adapter (a fresh process, as far as discord.py knows) on the fake Discord."""
+    """Start an adapter (a fresh process, as far as discord.py knows) on the fake Discord.
+
+    ``on`` is the core it serves (another core on the same database: another replica).
+    """
     running: list[DiscordAdapter] = []
 
-    async def make(**options: Any) -> DiscordAdapter:
+    async def make(*, on: Yomikai = core, **options: Any) -> DiscordAdapter:
         settings: dict[str, Any] = {
             "guild_id": GUILD_ID,
             "api_url": fake_discord.url,
             "ready_timeout": 0.01,
             "redraw_interval": 0.05,
         } | options
-        adapter = DiscordAdapter(core, "fake-bot-token", **settings)
+        adapter = DiscordAdapter(on, "fake-bot-token", **settings)
         await adapter.start()
         running.append(adapter)
         return adapter

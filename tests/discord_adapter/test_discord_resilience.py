@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from datetime import UTC, datetime
 
+import pytest
+
+from bot.context import Services
 from bot.core import Yomikai
+from bot.group_setup import GroupDefaults
 from bot.messages import Reminder
+from bot.papers import PaperCatalog
+from bot.sources.arxiv_source import ArxivSource
+from storage.db import Database
 from tests.discord_adapter.chat import (
     DiscordChat,
     Member,
@@ -18,6 +26,7 @@ from tests.discord_adapter.chat import (
 )
 from tests.discord_adapter.conftest import MakeAdapter
 from tests.discord_adapter.test_discord_cycle import open_round
+from tests.fakes.chat import ManualClock
 from tests.fakes.discord_api import CHANNEL_ID, USERS, FakeDiscord
 
 BALLOT_EDITS = r"/channels/\d+/messages/\d+"
@@ -132,3 +141,63 @@ async def test_rate_limits_are_waited_out(adapter, fake_discord: FakeDiscord) ->
     assert len(fake_discord.calls_to("PATCH", BALLOT_EDITS)) == 2
     assert "votes: 1" in fake_discord.messages[ballot["id"]]["embeds"][0]["fields"][0]["value"]
     assert_nothing_pings(fake_discord)
+
+
+@pytest.mark.both_engines
+async def test_replicas_answer_each_interaction_once(
+    make_adapter: MakeAdapter,
+    fake_discord: FakeDiscord,
+    core: Yomikai,
+    database_url: str,
+    arxiv: ArxivSource,
+    clock: ManualClock,
+) -> None:
+    """Two replicas of one bot (each its own core and session, one database): Discord sends every
+    interaction to both sessions; exactly one answers it, and a click counts once."""
+    other_db = Database(database_url)
+    services = Services(catalog=PaperCatalog(other_db, arxiv), defaults=GroupDefaults())
+    replicas = [await make_adapter(), await make_adapter(on=Yomikai(other_db, services, clock))]
+    chat = DiscordChat(replicas[0], fake_discord)
+
+    async def through_gateway(payload: dict) -> list[dict]:
+        """Send one interaction to every session; wait until both replicas got it and settled."""
+        arrivals = [
+            asyncio.ensure_future(
+                replica.client.wait_for(
+                    "interaction", check=lambda i: str(i.id) == payload["id"], timeout=5
+                )
+            )
+            for replica in replicas
+        ]
+        await fake_discord.dispatch("INTERACTION_CREATE", payload)
+        await asyncio.gather(*arrivals)
+        await fake_discord.wait_until(lambda: fake_discord.callbacks(payload))
+        for replica in replicas:
+            await replica.responder.settle()
+            await replica.redraw.flush()
+        return fake_discord.said(payload)
+
+    (created,) = await through_gateway(chat.payload("ada", "yomikai-admin setup"))
+    assert "now has a reading group" in text(created)
+    for user, paper in (("ada", "2204.06974"), ("bob", "2204.00598")):
+        await through_gateway(chat.payload(user, "nominate", paper=paper))
+    opened = await through_gateway(chat.payload("ada", "yomikai-admin open"))
+    (ballot,) = [m for m in opened if custom_ids(m)]
+    click = fake_discord.click(ballot, custom_ids(ballot)[0], user="bob")
+    (confirm,) = await through_gateway(click)
+    assert "votes now: 1" in text(confirm)
+    typing = [{"name": "n", "type": 4, "value": "", "focused": True}]
+    suggest = fake_discord.command("vote", typing, user="carol", kind=4)
+    await through_gateway(suggest)
+    (choices,) = fake_discord.callbacks(suggest)
+    assert choices["type"] == 8 and len(choices["data"]["choices"]) == 2
+
+    # One answer per interaction, and the stored state saw each command once (a replica that
+    # ran the click too would have toggled the vote off again).
+    await asyncio.sleep(0.3)  # room for a late second answer to show up, were there one
+    (shown,) = await chat.run("carol", "candidates")
+    assert "votes: 1" in shown["embeds"][0]["fields"][0]["value"]
+    nominated = fake_discord.channel_messages()
+    assert sum("nominated" in text(m) for m in nominated) == 2
+    assert_nothing_pings(fake_discord)  # among others: nothing was acknowledged twice
+    other_db.dispose()

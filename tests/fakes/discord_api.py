@@ -334,9 +334,12 @@ class FakeDiscord:
     # --- gateway --------------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a dispatch event (``INTERACTION_CREATE``) to the connected client."""
+        """Send a dispatch event (``INTERACTION_CREATE``) to every connected session, as Discord
+        does when one bot runs several unsharded sessions (replicas)."""
         assert self._sockets, "no client is connected to the fake gateway"
-        await self._sockets[-1].send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
+        event_seq = next(self._seq)
+        for socket in list(self._sockets):
+            await socket.send_json({"op": 0, "t": event, "s": event_seq, "d": data})
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
@@ -451,6 +454,10 @@ class FakeDiscord:
 
     async def _callback(self, call: Call, interaction_id: str, token: str) -> web.Response:
         seen = self.interactions.setdefault(token, {"callbacks": [], "messages": []})
+        if seen["callbacks"]:
+            self.refused.append((call, ["already acknowledged"]))
+            body = {"code": 40060, "message": "Interaction has already been acknowledged."}
+            return _json(body, status=400)
         seen["callbacks"].append(call.body)
         kind, data = call.body["type"], call.body.get("data") or {}
         info: dict[str, Any] = {"id": interaction_id, "type": 2}
