@@ -30,7 +30,7 @@ from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.chat import ManualClock
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.week import run_until
-from tests.slack.slack_side import CHANNEL, SECRET, SlackSide, buttons
+from tests.slack.slack_side import CHANNEL, SECRET, SlackSide, buttons, tallies
 
 pytestmark = [pytest.mark.both_engines, pytest.mark.timeout(240)]
 
@@ -152,6 +152,17 @@ async def week_in_slack(sides: list[SlackSide], fake: FakeSlack, db: Database) -
     )
     with db.session() as session:
         assert len(session.exec(select(Vote)).all()) == 200
+
+    # Each replica redraws the ballot after its own clicks, and whichever edit reaches Slack last
+    # stays: once they settle (a last read 0.2 s after each one's last edit), it shows every vote.
+    def last_drawn() -> list[int]:
+        updates = [c for c in fake.to("chat.update") if c.args["ts"] == ts]
+        return tallies(updates[-1]) if updates else []
+
+    every_vote = [VOTERS] * len(PAPERS)
+    await fake.wait_for(lambda: last_drawn() == every_vote, timeout=30, what="the final tallies")
+    await asyncio.sleep(1.0)  # five redraw intervals: no late edit takes it back
+    assert last_drawn() == every_vote
 
 
 async def announced(side: SlackSide, user: str, line: str) -> None:

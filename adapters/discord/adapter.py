@@ -19,12 +19,12 @@ from adapters.discord.delivery import Responder
 from adapters.discord.handlers import Handlers
 from adapters.discord.inbound import PLATFORM
 from adapters.discord.limits import CONTENT, cut
-from adapters.discord.redraw import BallotRedraw
 from adapters.discord.render import render
 from bot.core import Yomikai
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.messages import Message
 from bot.posts import BallotPost
+from bot.redraw import BallotRedraw
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class DiscordAdapter:
         self.core = core
         self.api_url = api_base(api_url) if api_url else None
         self._token = token
-        self.redraw = BallotRedraw(core, self._draw_ballot, interval=redraw_interval)
+        self.redraw = BallotRedraw(core, PLATFORM, self._draw_ballot, interval=redraw_interval)
         self.responder = Responder(core, self.redraw, defer_after=defer_after)
         self.handlers = Handlers(core, self.responder)
         self.client = YomikaiClient(self.handlers, guild_id=guild_id, ready_timeout=ready_timeout)
@@ -85,7 +85,7 @@ class DiscordAdapter:
     async def stop(self) -> None:
         """Finish the answers and ballot edits under way, then close the connection."""
         await self.responder.settle()
-        await self.redraw.flush()
+        await self.redraw.drain(hurry=True)
         await self.client.close()
         if self._connection is not None:
             with contextlib.suppress(Exception, asyncio.CancelledError):

@@ -21,10 +21,10 @@ from typing import Any
 import discord
 
 from adapters.discord.components import CardModal
-from adapters.discord.redraw import BallotRedraw
 from adapters.discord.render import Outgoing, render
 from bot.core import Yomikai
 from bot.messages import CandidateList, CardForm, Message, Reply
+from bot.redraw import BallotRedraw
 
 log = logging.getLogger(__name__)
 

@@ -17,11 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.modal import card_view
-from adapters.slack.redraw import Redrawer
 from adapters.slack.render import render
 from bot.core import Yomikai
 from bot.i18n import t
 from bot.messages import CandidateList, CardForm, Message, Notice, Reply
+from bot.posts import BallotPost
+from bot.redraw import BallotRedraw
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class SlackOutbound:
         self.core = core
         self.locale = locale
         """The configured default language, for sentences in replies without a locale."""
-        self.redrawer = Redrawer(self._draw_ballot, redraw_interval)
+        self.redrawer = BallotRedraw(core, PLATFORM, self._draw_ballot, interval=redraw_interval)
 
     # --- ChatAdapter ---------------------------------------------------------------------------
 
@@ -172,8 +173,5 @@ class SlackOutbound:
         except Exception:
             log.exception("could not redraw %s's ballot", origin.user_id)
 
-    async def _draw_ballot(self, round_id: int) -> None:
-        post = await self.core.ballot_post(round_id)
-        if post is None or post.platform != PLATFORM:
-            return
+    async def _draw_ballot(self, post: BallotPost) -> None:
         await self.update(post.channel_id, post.ref, post.ballot)

@@ -74,7 +74,7 @@ class DiscordChat:
 
     async def settle(self) -> None:
         await self.adapter.responder.settle()
-        await self.adapter.redraw.flush()
+        await self.adapter.redraw.drain(hurry=True)
 
     async def run(self, user: str, path: str, **values: Any) -> list[dict[str, Any]]:
         return await self.send(self.payload(user, path, **values))

@@ -174,7 +174,7 @@ async def test_replicas_answer_each_interaction_once(
         await fake_discord.wait_until(lambda: fake_discord.callbacks(payload))
         for replica in replicas:
             await replica.responder.settle()
-            await replica.redraw.flush()
+            await replica.redraw.drain(hurry=True)
         return fake_discord.said(payload)
 
     (created,) = await through_gateway(chat.payload("ada", "yomikai-admin setup"))
