@@ -150,7 +150,22 @@ class Reminder:
         )
 
 
-Message = Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm | Reminder
+@dataclass(frozen=True)
+class SessionExport:
+    """A whole session's cards as one document (``/yomikai export``), for notes or a wiki."""
+
+    locale: str
+    meets_at: datetime
+    cards: tuple[SummaryCard, ...]
+
+    @property
+    def filename(self) -> str:
+        return f"yomikai-{self.meets_at:%Y-%m-%d}.md"
+
+
+Message = (
+    Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm | Reminder | SessionExport
+)
 
 
 @dataclass(frozen=True)

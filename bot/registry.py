@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import cards, closing, group_setup, jobs, rotation, schedule, status, voting
+from bot import cards, closing, export, group_setup, jobs, rotation, schedule, status, voting
 from bot.context import Invocation, Services, Tx
 from bot.errors import UserError
 from bot.jobs import JobPermit
@@ -134,6 +134,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         group_setup.organizer,
         "/yomikai organizer @member",
         "/yomikai organizer @bob",
+        organizer=True,
+    ),
+    CommandSpec(
+        "yomikai export",
+        export.export_session,
+        "/yomikai export [YYYY-MM-DD]",
+        "/yomikai export 2026-12-09",
         organizer=True,
     ),
 )

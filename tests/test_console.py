@@ -114,6 +114,7 @@ def test_scripted_week_through_the_real_command(fake_arxiv: FakeArxiv, tmp_path:
     assert "Planting Undetectable Backdoors" in out
     assert "Card 1 is finished" in out
     assert "目的" in out  # the group switched to Japanese before /summary
+    assert "の回の Markdown: カード 2 枚" in out and "### 目的" in out  # /yomikai export
     assert "Traceback" not in out + result.stderr
     assert (tmp_path / "week.db").exists()
 

@@ -8,6 +8,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.export import session_markdown
 from bot.i18n import t
 from bot.messages import (
     Agenda,
@@ -17,6 +18,7 @@ from bot.messages import (
     Notice,
     Problem,
     Reminder,
+    SessionExport,
     SummaryCard,
 )
 
@@ -40,6 +42,10 @@ def render(message: Message) -> RenderableType:
             return Text(
                 t(message.locale, "card.prompt_intro", number=message.number, title=message.title)
             )
+        case SessionExport():
+            date = f"{message.meets_at:%Y-%m-%d}"
+            intro = t(message.locale, "render.export_intro", date=date, count=len(message.cards))
+            return Panel(Text(session_markdown(message)), title=escape(intro))
     raise TypeError(f"no console rendering for {type(message).__name__}")  # pragma: no cover
 
 

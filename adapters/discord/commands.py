@@ -129,6 +129,8 @@ def _callback(spec: CommandSpec, handlers: Handlers) -> Callback:
             return _organizer(run)
         case "yomikai setup":
             return _setup(run)
+        case "yomikai export":
+            return _export(run)
     if spec.usage.strip() == f"/{spec.path}":
         return _plain(run)
     return _free(run)
@@ -250,6 +252,14 @@ def _organizer(run: Run) -> Callback:
         await run(interaction, mention(member))
 
     return organizer
+
+
+def _export(run: Run) -> Callback:
+    @app_commands.describe(date=ui_text("discord.opt_date"))
+    async def export(interaction: discord.Interaction, date: str | None = None) -> None:
+        await run(interaction, arguments(date))
+
+    return export
 
 
 async def _zones(interaction: discord.Interaction, current: str) -> list[Choice[str]]:

@@ -15,6 +15,7 @@ import discord
 from adapters.discord import limits
 from adapters.discord.components import ballot_view, form_view
 from adapters.discord.limits import cut, link, shown, size
+from bot.export import card_markdown, session_markdown
 from bot.i18n import t
 from bot.messages import (
     Agenda,
@@ -24,6 +25,7 @@ from bot.messages import (
     Notice,
     Problem,
     Reminder,
+    SessionExport,
     SummaryCard,
 )
 
@@ -97,6 +99,15 @@ def render(message: Message) -> Outgoing:
             )
         case Reminder():
             return Outgoing(embeds=[_reminder(message)])
+        case SessionExport():
+            intro = t(
+                message.locale,
+                "render.export_intro",
+                date=f"{message.meets_at:%Y-%m-%d}",
+                count=len(message.cards),
+            )
+            document = session_markdown(message).encode("utf-8")
+            return Outgoing(content=intro, attachments=[(message.filename, document)])
     text = getattr(message, "text", None)
     if isinstance(text, str):  # a message type newer than this adapter: still say something
         return Outgoing(content=shown(text, limits.CONTENT))
@@ -221,31 +232,9 @@ def _card(card: SummaryCard) -> Outgoing:
     attachments = []
     if cut_any:
         footer_text += "\n" + t(loc, "discord.full_card")
-        attachments.append((f"card-{card.number}.md", full_card(card).encode("utf-8")))
+        attachments.append((f"card-{card.number}.md", card_markdown(card).encode("utf-8")))
     embed.set_footer(text=cut(footer_text, limits.FOOTER))
     return Outgoing(embeds=[embed], attachments=attachments)
-
-
-def full_card(card: SummaryCard) -> str:
-    """The whole card as Markdown, attached when the embed had to be cut."""
-    loc = card.locale
-    lines = [f"# {t(loc, 'render.card_title', number=card.number)} · {card.meets_at:%Y-%m-%d}"]
-    lines += ["", card.title]
-    if card.translated_title:
-        lines.append(card.translated_title)
-    lines.append(card.url)
-    if card.summary:
-        lines += ["", f"## {t(loc, 'card.summary')}", "", card.summary]
-    for item in card.fields:
-        lines += [
-            "",
-            f"## {t(loc, f'card.{item.key}')}",
-            "",
-            item.value or t(loc, "render.not_yet"),
-        ]
-    if card.presenter:
-        lines += ["", f"{t(loc, 'render.presenter')}: {card.presenter.name}"]
-    return "\n".join(lines) + "\n"
 
 
 def _reminder(reminder: Reminder) -> discord.Embed:

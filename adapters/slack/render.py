@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from adapters.slack.blocks import (
     FALLBACK_LIMIT,
     MAX_BLOCKS,
+    SECTION_LIMIT,
     Block,
     bold,
     button,
@@ -19,6 +20,7 @@ from adapters.slack.blocks import (
     mention,
     section,
 )
+from bot.export import session_markdown
 from bot.i18n import t
 from bot.messages import (
     Agenda,
@@ -30,10 +32,12 @@ from bot.messages import (
     Person,
     Problem,
     Reminder,
+    SessionExport,
     SummaryCard,
 )
 
 VOTE_PREFIX = "vote"
+FENCE = "```"
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ def render(message: Message) -> Rendered:
             loc = message.locale
             text = t(loc, "slack.card_form", number=message.number, title=message.title)
             return _done(text, [section(escape(text))])
+        case SessionExport():
+            return _export(message)
     raise TypeError(f"no Slack rendering for {type(message).__name__}")
 
 
@@ -178,3 +184,21 @@ def _reminder(reminder: Reminder) -> Rendered:
     title, body = reminder.heading(), reminder.body()
     blocks = [header(title), section(escape(body)), context(link(reminder.url, reminder.title))]
     return _done(f"{title}: {body}", blocks)
+
+
+def _export(export: SessionExport) -> Rendered:
+    """The Markdown as code blocks, to copy as it is; a document too long for one message ends
+    with a note rather than being refused."""
+    loc = export.locale
+    date = f"{export.meets_at:%Y-%m-%d}"
+    intro = t(loc, "render.export_intro", date=date, count=len(export.cards))
+    room = SECTION_LIMIT - 2 * len(FENCE) - 2
+    document = session_markdown(export).split("\n")
+    lines = [escape(line).replace(FENCE, "`\u200b``") for line in document]
+    texts = chunks(lines, room)
+    fits = MAX_BLOCKS - 2
+    blocks = [section(escape(intro))]
+    blocks += [section(f"{FENCE}\n{text}\n{FENCE}") for text in texts[:fits]]
+    if len(texts) > fits:
+        blocks.append(context(escape(t(loc, "slack.export_cut"))))
+    return _done(intro, blocks)

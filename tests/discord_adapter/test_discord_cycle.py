@@ -121,6 +121,16 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     (card,) = await chat.run("erin", "summary", n=1)
     assert ephemeral(card) and "PaLM" in text(card) and "タイトル" in text(card)
 
+    # The organizer exports the session: privately, a Markdown file of every card.
+    (exported,) = await chat.run("ada", "yomikai-admin export")
+    assert ephemeral(exported) and "as Markdown: 2 cards" in text(exported)
+    (attachment,) = exported["attachments"]
+    assert attachment["filename"].startswith("yomikai-2026-12-")
+    (call,) = [c for c in fake_discord.calls if attachment["filename"] in c.files]
+    markdown = call.files[attachment["filename"]].decode()
+    assert "## Card 1 · " in markdown and "### Model name\n\nPaLM" in markdown
+    assert "## Card 2 · " in markdown and "A long summary." in markdown
+
     # Slots change hands; a member picked in an option is a mention the core understands.
     (dropped,) = await chat.run(presenter, "yomikai drop", n=1)
     assert not ephemeral(dropped) and "gave slot 1 back" in text(dropped)
@@ -160,6 +170,7 @@ async def test_start_syncs_commands_and_reads_the_gateway(
         "assign",
         "swap",
         "organizer",
+        "export",
     }
     assert "(organizers)" in subs["open"]["description"]
     assert admin["description_localizations"]["ja"].startswith("読み会のオーガナイザー用")

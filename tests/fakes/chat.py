@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.context import Invocation
 from bot.core import Yomikai
+from bot.export import session_markdown
 from bot.messages import (
     Agenda,
     CandidateList,
@@ -15,6 +16,7 @@ from bot.messages import (
     Notice,
     Problem,
     Reply,
+    SessionExport,
     SummaryCard,
 )
 
@@ -52,6 +54,8 @@ def text_of(message: Message) -> str:
             return "\n".join([message.title, *(f"{f.key}: {f.value}" for f in message.fields)])
         case CardForm():
             return f"form {message.number}: {message.title}"
+        case SessionExport():
+            return session_markdown(message)
     raise TypeError(type(message))
 
 

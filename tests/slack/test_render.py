@@ -21,6 +21,7 @@ from bot.messages import (
     Person,
     Problem,
     Reminder,
+    SessionExport,
     SummaryCard,
 )
 
@@ -198,3 +199,31 @@ def test_reminder_for_a_dm() -> None:
     text = json.dumps(drawn.blocks)
     assert "Results, Method" in text and "/card 2" in text and "<!here>" not in text
     assert "<https://arxiv.org/abs/2204.00598|&lt;!here&gt; Video>" in text
+
+
+def test_a_long_export_is_cut_with_a_note_and_stays_inert() -> None:
+    hostile = "<!channel> @everyone ``` end of fence & more\n"
+    cards = tuple(
+        SummaryCard(
+            "en",
+            n,
+            MEETS,
+            "2204.06974",
+            f"Paper {n} <!here>",
+            "https://arxiv.org/abs/2204.06974",
+            "",
+            hostile * 60,
+            tuple(CardField(key, hostile * 20) for key in CARD_FIELDS),
+            None,
+        )
+        for n in range(1, 31)
+    )
+    drawn = render(SessionExport("en", MEETS, cards))
+    assert len(drawn.blocks) <= 50 and all(len(text) <= 3000 for text in texts(drawn.blocks))
+    assert drawn.blocks[0]["text"]["text"] == "Session of 2026-12-02 as Markdown: 30 cards."
+    assert "too long for one message" in drawn.blocks[-1]["elements"][0]["text"]
+    body = [b["text"]["text"] for b in drawn.blocks[1:-1]]
+    assert all(part.startswith("```\n") and part.endswith("\n```") for part in body)
+    inner = "".join(part[4:-4] for part in body)
+    assert "```" not in inner  # a fence in the text cannot end the code block early
+    assert "<!channel>" not in json.dumps(drawn.blocks) and "&lt;!channel&gt;" in inner

@@ -144,6 +144,17 @@ async def test_whole_week_in_slack(slack: SlackSide, db: Database) -> None:
         assert label in card.text()
     assert "<https://arxiv.org/abs/" in card.text() and f"<@{user_id(presenter)}>" in card.text()
 
+    # The organizer exports the session: privately, the Markdown in code blocks to copy.
+    exported = await said_to(slack, "alice", "/yomikai export")
+    (intro, *document) = [b["text"]["text"] for b in exported.blocks]
+    assert intro == "Session of 2026-12-09 as Markdown: 3 cards."
+    assert all(part.startswith("```\n") and part.endswith("\n```") for part in document)
+    markdown = "\n".join(part[4:-4] for part in document)
+    assert "## Card 1 · 2026-12-" in markdown and "### Purpose\n\nbackdoors" in markdown
+    assert "Planting Undetectable Backdoors" in markdown
+    problem = await said_to(slack, "bob", "/yomikai export")
+    assert "Only organizers" in problem.text()
+
     # Mistakes are private and explain themselves.
     problem = await said_to(slack, "erin", "/vote banana")
     assert "not a number" in problem.text() and "Usage" in problem.text()

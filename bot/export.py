@@ -1,0 +1,56 @@
+"""``/yomikai export``: a session's cards as one Markdown document, and a card as Markdown."""
+
+from __future__ import annotations
+
+from bot import args
+from bot.context import Tx
+from bot.errors import UserError
+from bot.i18n import t
+from bot.messages import Reply, SessionExport, SummaryCard
+from bot.sessions import current_session, session_on
+from bot.views import summary_card
+from storage.queries import slots_of
+
+
+def export_session(tx: Tx, text: str) -> Reply:
+    """The latest session, or the one on ``YYYY-MM-DD``; only the organizer who asks sees it."""
+    tx.require_organizer()
+    words = args.words(text)
+    if len(words) > 1:
+        raise UserError("args.too_many")
+    reading = session_on(tx, args.day(words[0])) if words else current_session(tx)
+    assert reading is not None and reading.id is not None
+    group = tx.bound_group
+    cards = tuple(
+        summary_card(tx.session, group, reading, slot) for slot in slots_of(tx.session, reading.id)
+    )
+    meets_at = reading.meets_at.astimezone(tx.zone)
+    return Reply.tell(SessionExport(group.locale, meets_at, cards))
+
+
+def session_markdown(export: SessionExport) -> str:
+    """The document: a heading for the session, then every card in slot order."""
+    loc = export.locale
+    title = t(loc, "render.agenda_title", date=f"{export.meets_at:%Y-%m-%d %H:%M}")
+    parts = [f"# {title}\n"]
+    parts += [card_markdown(card, level=2) for card in export.cards]
+    return "\n".join(parts)
+
+
+def card_markdown(card: SummaryCard, *, level: int = 1) -> str:
+    """One card, whole: titles, link, summary, the five fields and the presenter."""
+    loc = card.locale
+    top, sub = "#" * level, "#" * (level + 1)
+    heading = t(loc, "render.card_title", number=card.number)
+    lines = [f"{top} {heading} · {card.meets_at:%Y-%m-%d}", "", card.title]
+    if card.translated_title:
+        lines.append(card.translated_title)
+    lines.append(card.url)
+    if card.summary:
+        lines += ["", f"{sub} {t(loc, 'card.summary')}", "", card.summary]
+    for item in card.fields:
+        lines += ["", f"{sub} {t(loc, f'card.{item.key}')}", ""]
+        lines.append(item.value or t(loc, "render.not_yet"))
+    if card.presenter:
+        lines += ["", f"{t(loc, 'render.presenter')}: {card.presenter.name}"]
+    return "\n".join(lines) + "\n"
