@@ -1,7 +1,8 @@
 """Backups: every table as one JSON document, and back into an empty database on any engine.
 
-The document is ``{"format": "yomikai-backup", "version": 1, "exported_at": …, "tables": {…}}``
-with one list of row objects per table of ``SQLModel.metadata``, ordered by primary key.
+The document is ``{"format": "yomikai-backup", "version": 1, "schema": "0002", "exported_at": …,
+"tables": {…}}`` with one list of row objects per table of ``SQLModel.metadata``, ordered by
+primary key; ``schema`` is the migration the source database was at.
 Datetimes are ISO 8601 in UTC with their offset, dates and times ISO, JSON columns plain JSON, so
 a SQLite backup restores into PostgreSQL and back. The schema itself is not in the backup: the
 target database is migrated first (``storage.migrate.upgrade``) and must hold no rows.
@@ -22,6 +23,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.db import Database
+from storage.migrate import current, head
 
 FORMAT = "yomikai-backup"
 VERSION = 1
@@ -51,6 +53,7 @@ def export_state(db: Database, *, now: datetime | None = None) -> dict[str, Any]
     return {
         "format": FORMAT,
         "version": VERSION,
+        "schema": current(db.engine),
         "exported_at": exported_at.isoformat(),
         "tables": tables,
     }
@@ -100,6 +103,12 @@ def check(state: Any) -> None:
         raise ValueError(f"not a Yomikai backup: bad version {version!r}")
     if version > VERSION:
         raise ValueError(f"backup version {version} is newer than this Yomikai ({VERSION})")
+    schema, newest = state.get("schema"), head()
+    if isinstance(schema, str) and schema.isdigit() and newest and int(schema) > int(newest):
+        raise ValueError(
+            f"this backup was made by a newer Yomikai (database schema {schema}; this one"
+            f" knows up to {newest}): import it with that version or a later one"
+        )
     tables = state.get("tables")
     if not isinstance(tables, dict):
         raise ValueError('not a Yomikai backup: "tables" is missing or not an object')

@@ -26,6 +26,7 @@ from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.trending import TrendingChain
 from storage.backup import FORMAT, VERSION, dump, export_state, import_state, load
 from storage.db import Database
+from storage.migrate import head
 from storage.models import Paper, ReceivedRequest
 from tests.fakes.chat import FakeChat, ManualClock
 from tests.fakes.trending_servers import FakeHuggingFace
@@ -189,6 +190,7 @@ async def test_a_week_survives_export_and_import(
     state = export_state(db)
 
     assert state["format"] == FORMAT and state["version"] == VERSION
+    assert state["schema"] == head()  # the migration the source database was at
     assert set(state["tables"]) == set(SQLModel.metadata.tables)
     assert [name for name, rows in state["tables"].items() if not rows] == []
     group = state["tables"]["reading_group"][0]
@@ -280,8 +282,12 @@ def tamper(state: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> d
         ),
         (lambda s: s.update(version=2), r"backup version 2 is newer than this Yomikai \(1\)"),
         (lambda s: s.update(format="other"), "not a Yomikai backup"),
+        (
+            lambda s: s.update(schema="9999"),
+            r"made by a newer Yomikai \(database schema 9999; this one knows up to \d{4}\)",
+        ),
     ],
-    ids=["table", "column", "missing", "naive", "number", "version", "format"],
+    ids=["table", "column", "missing", "naive", "number", "version", "format", "schema"],
 )
 async def test_a_bad_backup_writes_nothing(
     chat: FakeChat,
