@@ -6,12 +6,11 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
-
-import httpx
+from typing import Any, Unpack
 
 from bot.sources import PaperMetadata, SourceUnavailable
 from bot.sources.trending import (
+    ClientOptions,
     JsonClient,
     TrendingPaper,
     abstract,
@@ -43,21 +42,12 @@ class HuggingFaceSource:
         base_url: str = DEFAULT_HF_API_URL,
         *,
         days: int = 7,
-        timeout: float | httpx.Timeout = 10.0,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_retry_after: float = 5.0,
+        **options: Unpack[ClientOptions],
     ) -> None:
         if days < 1:
             raise ValueError("days must be at least 1")
         self._days = days
-        self._http = JsonClient(
-            base_url,
-            timeout=timeout,
-            retries=retries,
-            backoff=backoff,
-            max_retry_after=max_retry_after,
-        )
+        self._http = JsonClient(base_url, **options)
 
     async def trending(self, today: date, categories: Sequence[str]) -> list[TrendingPaper]:
         """Raises SourceUnavailable only when every day failed; days that fail are skipped."""

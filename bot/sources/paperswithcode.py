@@ -6,12 +6,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
-from typing import Any
-
-import httpx
+from typing import Any, Unpack
 
 from bot.sources import PaperMetadata, SourceUnavailable
 from bot.sources.trending import (
+    ClientOptions,
     JsonClient,
     TrendingPaper,
     abstract,
@@ -39,21 +38,9 @@ class PapersWithCodeSource:
     name = "paperswithcode"
 
     def __init__(
-        self,
-        base_url: str = DEFAULT_PWC_API_URL,
-        *,
-        timeout: float | httpx.Timeout = 10.0,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_retry_after: float = 5.0,
+        self, base_url: str = DEFAULT_PWC_API_URL, **options: Unpack[ClientOptions]
     ) -> None:
-        self._http = JsonClient(
-            base_url,
-            timeout=timeout,
-            retries=retries,
-            backoff=backoff,
-            max_retry_after=max_retry_after,
-        )
+        self._http = JsonClient(base_url, **options)
 
     async def trending(self, today: date, categories: Sequence[str]) -> list[TrendingPaper]:
         body = await self._http.get_json("/papers/trending")

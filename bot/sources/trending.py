@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 import httpx
 
@@ -121,26 +121,32 @@ class ArxivListingSource:
         pass
 
 
+class ClientOptions(TypedDict, total=False):
+    """How patient a ``JsonClient`` is; sources built on one take these as keywords."""
+
+    timeout: float | httpx.Timeout
+    """Per request (default 10 s)."""
+    retries: int
+    """Further attempts after a failure worth retrying (default 2)."""
+    backoff: float
+    """Seconds before the first retry, doubling after (default 0.5)."""
+    max_retry_after: float
+    """The longest Retry-After waited out (default 5 s); longer fails at once."""
+
+
 class JsonClient:
     """GET JSON from one API with bounded retries; every failure becomes SourceUnavailable."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float | httpx.Timeout = 10.0,
-        retries: int = 2,
-        backoff: float = 0.5,
-        max_retry_after: float = 5.0,
-    ) -> None:
+    def __init__(self, base_url: str, **options: Unpack[ClientOptions]) -> None:
+        timeout = options.get("timeout", 10.0)
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
-        self._retries = retries
-        self._backoff = backoff
-        self._max_retry_after = max_retry_after
+        self._retries = options.get("retries", 2)
+        self._backoff = options.get("backoff", 0.5)
+        self._max_retry_after = options.get("max_retry_after", 5.0)
 
     async def get_json(self, path: str, params: dict[str, str] | None = None) -> Any:
         """The decoded body; retries connect errors, timeouts, 5xx and 429 (``retries`` times).
