@@ -162,6 +162,11 @@ class SessionExport:
     def filename(self) -> str:
         return f"yomikai-{self.meets_at:%Y-%m-%d}.md"
 
+    def intro(self) -> str:
+        """The line that goes with the document: which session, how many cards."""
+        day = f"{self.meets_at:%Y-%m-%d}"
+        return t(self.locale, "render.export_intro", date=day, count=len(self.cards))
+
 
 Message = (
     Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm | Reminder | SessionExport

@@ -43,9 +43,7 @@ def render(message: Message) -> RenderableType:
                 t(message.locale, "card.prompt_intro", number=message.number, title=message.title)
             )
         case SessionExport():
-            date = f"{message.meets_at:%Y-%m-%d}"
-            intro = t(message.locale, "render.export_intro", date=date, count=len(message.cards))
-            return Panel(Text(session_markdown(message)), title=escape(intro))
+            return Panel(Text(session_markdown(message)), title=escape(message.intro()))
     raise TypeError(f"no console rendering for {type(message).__name__}")  # pragma: no cover
 
 

@@ -100,14 +100,8 @@ def render(message: Message) -> Outgoing:
         case Reminder():
             return Outgoing(embeds=[_reminder(message)])
         case SessionExport():
-            intro = t(
-                message.locale,
-                "render.export_intro",
-                date=f"{message.meets_at:%Y-%m-%d}",
-                count=len(message.cards),
-            )
             document = session_markdown(message).encode("utf-8")
-            return Outgoing(content=intro, attachments=[(message.filename, document)])
+            return Outgoing(content=message.intro(), attachments=[(message.filename, document)])
     text = getattr(message, "text", None)
     if isinstance(text, str):  # a message type newer than this adapter: still say something
         return Outgoing(content=shown(text, limits.CONTENT))

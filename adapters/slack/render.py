@@ -189,9 +189,7 @@ def _reminder(reminder: Reminder) -> Rendered:
 def _export(export: SessionExport) -> Rendered:
     """The Markdown as code blocks, to copy as it is; a document too long for one message ends
     with a note rather than being refused."""
-    loc = export.locale
-    date = f"{export.meets_at:%Y-%m-%d}"
-    intro = t(loc, "render.export_intro", date=date, count=len(export.cards))
+    intro = export.intro()
     room = SECTION_LIMIT - 2 * len(FENCE) - 2
     document = session_markdown(export).split("\n")
     lines = [escape(line).replace(FENCE, "`\u200b``") for line in document]
@@ -200,5 +198,5 @@ def _export(export: SessionExport) -> Rendered:
     blocks = [section(escape(intro))]
     blocks += [section(f"{FENCE}\n{text}\n{FENCE}") for text in texts[:fits]]
     if len(texts) > fits:
-        blocks.append(context(escape(t(loc, "slack.export_cut"))))
+        blocks.append(context(escape(t(export.locale, "slack.export_cut"))))
     return _done(intro, blocks)
