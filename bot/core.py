@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 REQUEST_MEMORY = timedelta(days=1)
 """How long a request's key is remembered; platforms resend within minutes."""
+PRUNE_EVERY = timedelta(hours=1)
+"""How often a process deletes forgotten request keys (not on every request: a hot path)."""
 RETRIES = 3
 """A transaction that lost a race (unique key taken meanwhile, lock timeout) is run again."""
 
@@ -48,6 +50,7 @@ class Yomikai:
         self.jobs = JobRunner(self)
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
         """Called after a group's setup or schedule changed (the scheduler reschedules)."""
+        self._pruned_at: datetime | None = None
 
     def connect(self, adapter: ChatAdapter) -> None:
         """Let scheduled jobs reach groups on ``adapter.platform``."""
@@ -124,11 +127,13 @@ class Yomikai:
         now = self.clock.now()
 
         def claim(session: Session) -> bool:
-            session.execute(
-                delete(ReceivedRequest).where(
-                    col(ReceivedRequest.received_at) < now - REQUEST_MEMORY
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                session.execute(
+                    delete(ReceivedRequest).where(
+                        col(ReceivedRequest.received_at) < now - REQUEST_MEMORY
+                    )
                 )
-            )
+                self._pruned_at = now
             values = {"key": key[:200], "received_at": now}
             return insert_ignore(session, ReceivedRequest, values, ("key",)) is not None
 
