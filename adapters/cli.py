@@ -18,6 +18,8 @@ import aiohttp
 import discord
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from adapters.console.chat import ConsoleChat
 from adapters.discord import DiscordAdapter
@@ -35,6 +37,7 @@ from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.paperswithcode import PapersWithCodeSource
 from bot.sources.trending import ArxivListingSource, TrendingChain
+from bot.unit import DatabaseUnavailable
 from storage import backup
 from storage.db import Database
 from storage.migrate import current, upgrade
@@ -46,7 +49,11 @@ log = logging.getLogger("yomikai")
 async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
     """The core with its database and paper sources, closed again on the way out."""
     db = Database(settings.database_url)
-    upgrade(db.engine)  # under a lock: replicas starting together migrate once
+    try:
+        upgrade(db.engine)  # under a lock: replicas starting together migrate once
+    except (OperationalError, InterfaceError) as error:
+        db.dispose()
+        raise DatabaseUnavailable(_reason(error)) from None
     arxiv = ArxivSource(settings.arxiv_api_url)
     trending = TrendingChain(
         [
@@ -90,9 +97,11 @@ async def run(settings: Settings, console: Console) -> None:
             if not chats:
                 console_chat = ConsoleChat(core, console)
                 core.connect(console_chat)
+                await core.start()
                 await scheduler.start()
                 await console_chat.run()
                 return
+            await core.start()
             await scheduler.start()
             names = " and ".join(chat.platform.capitalize() for chat in chats)
             console.print(f"Yomikai is running on {names}. Ctrl-C stops it.", markup=False)
@@ -101,6 +110,18 @@ async def run(settings: Settings, console: Console) -> None:
             await scheduler.stop()
             for chat in reversed(chats):
                 await chat.stop()
+            await core.stop()
+
+
+def _shown(url: str) -> str:
+    """A database URL as it may be printed: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _reason(error: BaseException) -> str:
+    orig = getattr(error, "orig", None) or error
+    lines = str(orig).strip().splitlines()
+    return lines[0][:200] if lines else type(orig).__name__
 
 
 class StartError(RuntimeError):
@@ -190,6 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(
             f"Yomikai cannot start: Discord did not answer ({error}); check DISCORD_API_URL"
             " and the network",
+            style="bold red",
+            markup=False,
+        )
+        return 2
+    except DatabaseUnavailable as error:
+        console.print(
+            f"Yomikai cannot start: the database at {_shown(settings.database_url)} does not"
+            f" answer ({error}); check YOMIKAI_DATABASE_URL and that the server runs",
             style="bold red",
             markup=False,
         )

@@ -42,6 +42,8 @@ class Invocation:
     organizer_command: str = "yomikai"
     """The command organizers' subcommands are listed under on this platform. Discord can hide
     only whole commands from members, so there they live under ``/yomikai-admin``."""
+    request_key: str = ""
+    """The inbox key this request was recorded under (``bot.delivery.inbox``), if it was."""
 
 
 @dataclass

@@ -1,42 +1,65 @@
-"""The platform-neutral core: takes an ``Invocation``, runs its handler, returns a ``Reply``."""
+"""The platform-neutral core: takes an ``Invocation``, runs its handler, returns a ``Reply``.
+
+What a command announces is queued in the outbox inside the command's own transaction and sent
+by ``bot.delivery`` right after it commits; a recorded request (``receive``) is marked done in
+that same transaction, so a crash leaves either nothing or everything, never half.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session, col, delete
+from sqlmodel import Session
 
-from bot import cards, posts, voting
+from bot import cards, voting
 from bot.clock import Clock
 from bot.context import Invocation, Services, Tx
+from bot.delivery import inbox, outbox
+from bot.delivery.worker import Delivery, Sent
 from bot.errors import UserError
 from bot.group_setup import ensure_member
-from bot.i18n import DEFAULT_LOCALE, Translator
+from bot.i18n import DEFAULT_LOCALE, Translator, t
 from bot.jobs import JobPermit, JobRunner
-from bot.messages import Notice, Problem, Reply
+from bot.messages import Message, Notice, Problem, Reply
 from bot.ports import ChatAdapter
 from bot.registry import CommandSpec, Handler, resolve, spelling
+from bot.unit import DatabaseUnavailable, Unit
 from storage.db import Database
-from storage.models import Group, ReceivedRequest, Round
-from storage.queries import group_for_channel, insert_ignore
+from storage.queries import group_for_channel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-REQUEST_MEMORY = timedelta(days=1)
-"""How long a request's key is remembered; platforms resend within minutes."""
 PRUNE_EVERY = timedelta(hours=1)
 """How often a process deletes forgotten request keys (not on every request: a hot path)."""
-RETRIES = 3
-"""A transaction that lost a race (unique key taken meanwhile, lock timeout) is run again."""
+RECEIVE_BUDGET = 2.5
+"""Seconds a request may take to be recorded: it must be acknowledged within the platform's 3."""
+REPLAY_EVERY = 30.0
+"""Seconds between looks for requests a dead process left unfinished."""
+
+
+class Received(enum.Enum):
+    NEW = "new"
+    """Recorded: acknowledge it, then run it."""
+    REPEAT = "repeat"
+    """Seen before (a retry, another replica's): acknowledge it and do nothing."""
+    UNAVAILABLE = "unavailable"
+    """Could not be recorded in time: tell the member it did not go through."""
+
+
+@dataclass(frozen=True)
+class _Ran:
+    result: Any
+    posts: list[int]
 
 
 class Yomikai:
@@ -44,28 +67,142 @@ class Yomikai:
 
     def __init__(self, db: Database, services: Services, clock: Clock) -> None:
         self.db = db
-        self.services = services
         self.clock = clock
+        self.unit = Unit(db, clock)
         self.adapters: dict[str, ChatAdapter] = {}
-        self.jobs = JobRunner(self)
+        self.delivery = Delivery(self.unit, self.adapters)
+        self.jobs = JobRunner(self.unit, services, self.delivery)
+        self.services = services
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
         """Called after a group's setup or schedule changed (the scheduler reschedules)."""
         self._pruned_at: datetime | None = None
+        self._stop = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+
+    @property
+    def services(self) -> Services:
+        return self._services
+
+    @services.setter
+    def services(self, services: Services) -> None:
+        """The paper sources and defaults; the jobs use the same ones."""
+        self._services = services
+        self.jobs.services = services
 
     def connect(self, adapter: ChatAdapter) -> None:
-        """Let scheduled jobs reach groups on ``adapter.platform``."""
+        """Let the delivery worker and jobs reach groups on ``adapter.platform``."""
         self.adapters[adapter.platform] = adapter
 
     async def in_thread(self, step: Callable[[Session], T]) -> T:
         """Run ``step`` in one transaction on a worker thread (the loop never waits on SQL)."""
-        return await asyncio.to_thread(self._transact, step)
+        return await self.unit.in_thread(step)
 
-    def job_tx(self, session: Session, group_id: int, now: datetime) -> Tx:
-        """A transaction context for a job: the group, no member (jobs act for nobody)."""
-        group = session.get(Group, group_id)
-        assert group is not None
-        inv = Invocation(group.platform, group.channel_id, "", "Yomikai", "job")
-        return Tx(session, inv, group, None, now, Translator(group.locale))
+    # --- running in the background -------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Resume what a dead process left: unsent posts, unfinished requests, stale ballots;
+        then keep delivering in the background (until ``stop``)."""
+        if self._background:
+            return
+        self._stop.clear()
+        try:
+            await self.delivery.redraw_ballots(self.clock.now() - timedelta(days=1))
+            await self.replay_stale(every=True)
+        except Exception:
+            log.exception("resuming unfinished work failed; the background loop tries again")
+        self._background = [
+            asyncio.create_task(self.delivery.run(self._stop), name="delivery"),
+            asyncio.create_task(self._replay_loop(), name="inbox replay"),
+        ]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self.delivery.wake()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self._background = []
+
+    async def _replay_loop(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), REPLAY_EVERY)
+            if not self._stop.is_set():
+                try:
+                    await self.replay_stale()
+                except Exception:
+                    log.exception("replaying unfinished requests failed")
+
+    # --- the inbox -----------------------------------------------------------------------------
+
+    async def receive(
+        self,
+        key: str,
+        op: str | None = None,
+        inv: Invocation | None = None,
+        address: dict[str, str] | None = None,
+        **args: Any,
+    ) -> Received:
+        """Record a request before it is acknowledged, quickly (``RECEIVE_BUDGET``).
+
+        ``op`` (``command``, ``vote``, ``card``), ``inv`` and ``args`` say what to run again if
+        this process dies before finishing it; ``address`` is how the adapter can answer then.
+        Without ``op`` only the key is remembered (a repeat is recognised, nothing replayed).
+        """
+        now = self.clock.now()
+        payload = None
+        if op is not None and inv is not None:
+            fields = asdict(replace(inv, request_key=""))
+            payload = {"op": op, "inv": fields, "args": args, "address": address or {}}
+
+        def record(session: Session) -> bool:
+            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+                inbox.forget(session, now)
+                self._pruned_at = now
+            return inbox.receive(session, key, payload, now)
+
+        try:
+            fresh = await self.unit.in_thread(record, budget=RECEIVE_BUDGET, quick=True)
+        except Exception as error:
+            log.warning("could not record request %s: %s", key, type(error).__name__)
+            return Received.UNAVAILABLE
+        return Received.NEW if fresh else Received.REPEAT
+
+    async def replay_stale(self, *, every: bool = False) -> int:
+        """Run the requests a dead process acknowledged but never finished; how many.
+
+        ``every`` (at start): all pending ones, not only those whose lease ran out.
+        """
+        now = self.clock.now()
+        stale = await self.unit.in_thread(lambda s: inbox.stale(s, now, every=every))
+        for key, payload, attempts in stale:
+            inv = replace(Invocation(**payload["inv"]), request_key=key)
+            if attempts > inbox.MAX_ATTEMPTS:
+                await self.unit.in_thread(lambda s, k=key: inbox.finish(s, k, inbox.FAILED))
+                locale = await asyncio.to_thread(self._locale, inv)
+                text = t(locale, "error.given_up", command=inv.command)
+                reply = Reply(private=(Problem(text, locale=locale),), locale=locale)
+            else:
+                log.info("running again a request a stopped process left: %s", key)
+                reply = await self.perform(inv, str(payload["op"]), dict(payload["args"]))
+            adapter = self.adapters.get(inv.platform)
+            if adapter is not None and payload.get("address") and (reply.private or reply.public):
+                try:
+                    await adapter.answer(dict(payload["address"]), reply)
+                except Exception:
+                    log.warning("could not answer the replayed request %s", key)
+        return len(stale)
+
+    async def perform(self, inv: Invocation, op: str, args: dict[str, Any]) -> Reply:
+        """Run a recorded request: a command, a vote click or a card form."""
+        if op == "vote":
+            return await self.click_vote(inv, int(args["round_id"]), int(args["candidate_id"]))
+        if op == "card":
+            fields = {str(k): str(v) for k, v in dict(args["fields"]).items()}
+            return await self.submit_card(inv, int(args["number"]), fields)
+        return await self.handle(inv)
+
+    # --- commands ------------------------------------------------------------------------------
 
     async def handle(self, inv: Invocation) -> Reply:
         """Run one command. Never raises: mistakes and failures come back as a ``Problem``."""
@@ -75,26 +212,19 @@ class Yomikai:
             inv = replace(inv, text=rest)
             now = self.clock.now()
             prepared = await spec.prepare(self.services, inv, now) if spec.prepare else None
-            reply = await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
-            if isinstance(reply, JobPermit) and spec.job:
-                return await self._run_job(spec.job, reply, now)
-            assert isinstance(reply, Reply)
+            ran = await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
+            if isinstance(ran.result, JobPermit) and spec.job:
+                return await self._run_job(spec.job, ran.result, now, inv.request_key)
+            reply = await self._delivered(ran)
             if spec.changes_schedule and self.on_schedule_change is not None:
                 await self.on_schedule_change()
             return reply
         except UserError as error:
-            locale = await asyncio.to_thread(self._locale, inv)
-            return replace(Reply.tell(self._problem(locale, inv, error, spec)), locale=locale)
-        except Exception:
-            return await self._failure(inv)
-
-    async def _failure(self, inv: Invocation) -> Reply:
-        """An unexpected error: logged with a reference the user can quote, never shown raw."""
-        ref = uuid.uuid4().hex[:8]
-        log.exception("command %s failed (ref %s)", inv.command, ref)
-        locale = await asyncio.to_thread(self._locale, inv)
-        problem = Problem(Translator(locale)("error.internal", ref=ref), locale=locale)
-        return Reply(private=(problem,), locale=locale)
+            return await self._mistake(inv, error, spec)
+        except inbox.AlreadyDone:
+            return Reply()  # the run that made the effect answers
+        except Exception as error:
+            return await self._failure(inv, error)
 
     async def submit_card(self, inv: Invocation, number: int, fields: dict[str, str]) -> Reply:
         """A filled card form (modal, console prompts): the same checks as ``/card n field: …``."""
@@ -108,44 +238,18 @@ class Yomikai:
         """A vote button (``vote:<round>:<candidate>``): toggles like ``/vote n``."""
         return await self._act(inv, "vote", partial(voting.vote_by_id, round_id, candidate_id))
 
-    async def remember_ballot(self, round_id: int, ref: str) -> None:
-        """Record where a round's public candidate list was posted, to redraw it in place."""
-
-        now = self.clock.now()
-
-        def record(session: Session) -> None:
-            round_ = session.get(Round, round_id)
-            assert round_ is not None
-            key = posts.ballot_key(round_id)
-            posts.claim(session, round_.group_id, key, now)
-            posts.mark_sent(session, key, ref, now)
-
-        await self.in_thread(record)
-
-    async def first_delivery(self, key: str) -> bool:
-        """True the first time any process sees ``key`` (a request a platform may resend)."""
-        now = self.clock.now()
-
-        def claim(session: Session) -> bool:
-            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
-                session.execute(
-                    delete(ReceivedRequest).where(
-                        col(ReceivedRequest.received_at) < now - REQUEST_MEMORY
-                    )
-                )
-                self._pruned_at = now
-            values = {"key": key[:200], "received_at": now}
-            return insert_ignore(session, ReceivedRequest, values, ("key",)) is not None
-
-        return await self.in_thread(claim)
-
-    async def ballot_post(self, round_id: int) -> posts.BallotPost | None:
+    async def ballot_post(self, round_id: int) -> outbox.BallotPost | None:
         """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""
-        return await self.in_thread(lambda session: posts.ballot_post(session, round_id))
+        return await self.unit.in_thread(
+            lambda session: outbox.ballot_post(session, round_id), read_only=True
+        )
 
-    async def _run_job(self, job: str, permit: JobPermit, now: datetime) -> Reply:
-        """``/yomikai poll|remind|meet``: the handler checked who asks; now run the job itself."""
-        outcome = await self.jobs.run(permit.group_id, job, now, by_hand=True)
+    async def _run_job(self, job: str, permit: JobPermit, now: datetime, request: str) -> Reply:
+        """``/yomikai poll|remind|meet``: the handler checked who asks; now run the job itself
+        (the request is marked done in the job's own transaction)."""
+        outcome = await self.jobs.run(permit.group_id, job, now, by_hand=True, request=request)
+        if request:  # a poll that found no source changed nothing, and is done too
+            await self.unit.in_thread(lambda s: inbox.finish(s, request))
         tr = Translator(permit.locale)
         if job == "poll" and outcome.unavailable:
             text = tr("jobs.poll_unavailable")
@@ -161,19 +265,57 @@ class Yomikai:
         """Run ``step`` as if it were the command ``path`` (its rules, usage and errors)."""
         spec, _ = resolve(path, "")
         try:
-            return await asyncio.to_thread(self._run, spec, inv, step, None)
+            return await self._delivered(await asyncio.to_thread(self._run, spec, inv, step, None))
         except UserError as error:
-            locale = await asyncio.to_thread(self._locale, inv)
-            return replace(Reply.tell(self._problem(locale, inv, error, spec)), locale=locale)
-        except Exception:
-            return await self._failure(inv)
+            return await self._mistake(inv, error, spec)
+        except inbox.AlreadyDone:
+            return Reply()
+        except Exception as error:
+            return await self._failure(inv, error)
+
+    async def _delivered(self, ran: _Ran) -> Reply:
+        """Send what the command queued; a post the platform refused for good is explained."""
+        reply = ran.result
+        assert isinstance(reply, Reply)
+        results = await self.delivery.flush(ran.posts)
+        notes = _refusals(results, reply.locale or DEFAULT_LOCALE)
+        return replace(reply, private=(*reply.private, *notes)) if notes else reply
+
+    async def _mistake(self, inv: Invocation, error: UserError, spec: CommandSpec | None) -> Reply:
+        await self._finish(inv, inbox.DONE)  # nothing changed, and nothing to run again
+        locale = await asyncio.to_thread(self._locale, inv)
+        return replace(Reply.tell(self._problem(locale, inv, error, spec)), locale=locale)
+
+    async def _failure(self, inv: Invocation, error: Exception) -> Reply:
+        """An unexpected error: logged with a reference the user can quote, never shown raw."""
+        locale = await asyncio.to_thread(self._locale, inv)
+        if isinstance(error, DatabaseUnavailable) and inv.request_key:
+            # The request is recorded: it runs again when the database is back (replay_stale).
+            log.warning("command %s waits for the database: %s", inv.command, error)
+            return Reply(private=(Notice(t(locale, "error.kept")),), locale=locale)
+        ref = uuid.uuid4().hex[:8]
+        log.error("command %s failed (ref %s)", inv.command, ref, exc_info=error)
+        await self._finish(inv, inbox.FAILED)
+        problem = Problem(Translator(locale)("error.internal", ref=ref), locale=locale)
+        return Reply(private=(problem,), locale=locale)
+
+    async def _finish(self, inv: Invocation, state: str) -> None:
+        if not inv.request_key:
+            return
+        try:
+            await self.unit.in_thread(lambda s: inbox.finish(s, inv.request_key, state))
+        except Exception:  # stays pending: run again later, and told then
+            log.warning("could not mark request %s %s", inv.request_key, state)
 
     def _run(
-        self, spec: CommandSpec, inv: Invocation, step: Callable[[Tx, str], T], prepared: Any
-    ) -> T:
-        """``step`` inside one transaction, with the invoker's group and member."""
+        self, spec: CommandSpec, inv: Invocation, step: Callable[[Tx, str], Any], prepared: Any
+    ) -> _Ran:
+        """``step`` inside one transaction, with the invoker's group and member; what it
+        announces is queued in the outbox and the request marked done in the same commit."""
 
-        def command(session: Session) -> T:
+        def command(session: Session) -> _Ran:
+            if inv.request_key and not spec.job:  # a job takes it in its own transaction
+                inbox.take(session, inv.request_key)  # done with this commit, or not at all
             group = group_for_channel(session, inv.platform, inv.channel_id)
             if group is None and spec.needs_group:
                 raise UserError("group.not_set_up", show_usage=False)
@@ -186,27 +328,29 @@ class Yomikai:
             tr = Translator(locale, spelling(inv.organizer_command))
             tx = Tx(session, inv, group, member, now, tr, prepared)
             result = step(tx, inv.text)
-            if isinstance(result, Reply) and result.locale is None:
-                return replace(result, locale=tx.tr.locale)  # type: ignore[return-value]
-            return result
+            posts: list[int] = []
+            if isinstance(result, Reply):
+                if result.locale is None:
+                    result = replace(result, locale=tx.tr.locale)
+                posts = self._queue(session, inv, result, now)
+            return _Ran(result, posts)
 
-        return self._transact(command)
+        return self.unit.transact(command)
 
-    def _transact(self, step: Callable[[Session], T]) -> T:
-        """One transaction, run again when it lost a race (unique key taken, lock timeout)."""
-        for attempt in range(1, RETRIES + 1):
-            try:
-                with self.db.session() as session:
-                    return step(session)
-            except (IntegrityError, OperationalError):
-                if attempt == RETRIES:
-                    raise
-                log.info("a transaction lost a race; retrying (%d)", attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+    @staticmethod
+    def _queue(session: Session, inv: Invocation, reply: Reply, now: datetime) -> list[int]:
+        if not reply.public:
+            return []
+        group = group_for_channel(session, inv.platform, inv.channel_id)  # setup may have made it
+        if group is None or group.id is None:
+            return []
+        prefix = f"req:{inv.request_key}" if inv.request_key else f"cmd:{uuid.uuid4().hex}"
+        redraw = reply.round_changed
+        return outbox.queue(session, group.id, prefix, now, posts=reply.public, redraw=redraw)
 
     def _locale(self, inv: Invocation) -> str:
         try:
-            with self.db.session() as session:
+            with self.db.session(read_only=True) as session:
                 group = group_for_channel(session, inv.platform, inv.channel_id)
                 return group.locale if group else self.services.defaults.locale
         except Exception:  # the database itself may be what failed
@@ -222,3 +366,8 @@ class Yomikai:
             return Problem(text, locale=tr.locale)
         usage, example = tr.spell(spec.usage), tr.spell(spec.example)
         return Problem(text, usage=usage, example=example, locale=tr.locale)
+
+
+def _refusals(results: list[Sent], locale: str) -> tuple[Message, ...]:
+    keys = {r.error.notice_key for r in results if r.error is not None and r.error.notice_key}
+    return tuple(Notice(t(locale, key)) for key in sorted(keys))

@@ -1,9 +1,11 @@
-"""The five scheduled jobs (poll, open, close, remind, meet) and how each posts exactly once.
+"""The five scheduled jobs (poll, open, close, remind, meet) and how each runs exactly once.
 
-A scheduled run first works out which due time it serves (``bot.schedule.latest_due``), claims
-the key ``<group>:<job>:<due>`` in the outbox, and only the claimant goes on: two processes, a
-restart or a late start within the grace period never post twice. Organizers run the same jobs
-by hand with ``/yomikai <job>``; those runs are not tied to a due time.
+A scheduled run first works out which due time it serves (``bot.schedule.latest_due``), and claims
+the key ``<group>:<job>:<due>`` in ``job_run`` in the same transaction as its work and the posts
+it queues: two processes, a restart or a late start within the grace period never run it twice,
+and a process killed before that commit leaves the run to the next one (the catch-up at start).
+What the run says goes out through ``bot.delivery``. Organizers run the same jobs by hand with
+``/yomikai <job>``; those runs are not tied to a due time.
 """
 
 from __future__ import annotations
@@ -13,23 +15,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import posts, schedule
-from bot.context import Tx
+from bot import schedule
+from bot.context import Invocation, Services, Tx
+from bot.delivery import inbox, outbox
+from bot.delivery.worker import Delivery
 from bot.errors import UserError
-from bot.messages import CARD_FIELDS, CandidateList, Message, Notice, Reminder
+from bot.i18n import Translator
+from bot.messages import CARD_FIELDS, Message, Notice, Reminder
 from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
+from bot.unit import Unit
 from bot.views import agenda, card_is_finished, summary_card
-from storage.models import Group, Paper, PoolEntry, ReadingSession
+from storage.models import Group, JobRun, Paper, PoolEntry, ReadingSession
 from storage.queries import card_of, chosen_paper_ids, insert_ignore, sessions_of, slots_of
-
-if TYPE_CHECKING:
-    from bot.core import Yomikai
 
 log = logging.getLogger(__name__)
 
@@ -71,79 +73,106 @@ def permit(tx: Tx, _text: str) -> JobPermit:
     return JobPermit(tx.bound_group.id or 0, tx.bound_group.locale)
 
 
+def job_tx(session: Session, group: Group, now: datetime) -> Tx:
+    """A transaction context for a job: the group, no member (jobs act for nobody)."""
+    inv = Invocation(group.platform, group.channel_id, "", "Yomikai", "job")
+    return Tx(session, inv, group, None, now, Translator(group.locale))
+
+
+def claim_run(session: Session, group_id: int, key: str, now: datetime) -> bool:
+    """True for exactly one caller per run key, across processes (in the run's transaction)."""
+    values = {"group_id": group_id, "key": key, "ran_at": now}
+    return insert_ignore(session, JobRun, values, ("key",)) is not None
+
+
+def run_key(group_id: int, job: str, due: datetime) -> str:
+    return f"{group_id}:{job}:{due.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
 class JobRunner:
-    def __init__(self, core: Yomikai) -> None:
-        self.core = core
+    def __init__(self, unit: Unit, services: Services, delivery: Delivery) -> None:
+        self.unit = unit
+        self.services = services
+        self.delivery = delivery
 
     async def run_scheduled(self, group_id: int, job: str) -> None:
         """Run ``job`` for the due time it serves now, once across every process. Never raises."""
-        now = self.core.clock.now()
+        now = self.unit.clock.now()
         try:
-            group = await self.core.in_thread(lambda s: s.get(Group, group_id))
+            group = await self.unit.in_thread(lambda s: s.get(Group, group_id))
             due = schedule.latest_due(group, job, now, GRACE) if group else None
             if group is None or due is None:
                 return
-            key = f"{group_id}:{job}:{due.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
-            claimed = await self.core.in_thread(lambda s: posts.claim(s, group_id, key, now))
-            if not claimed:
+            key = run_key(group_id, job, due)
+            if await self.unit.in_thread(lambda s: _ran(s, key)):
                 return
-            outcome = await self.run(group_id, job, due)
+            outcome = await self.run(group_id, job, due, claim=key)
             posted, dms = len(outcome.posts), len(outcome.dms)
             log.info("%s for group %d at %s: %d posts, %d DMs", job, group_id, due, posted, dms)
         except Exception:
             log.exception("job %s for group %d failed; the schedule goes on", job, group_id)
 
     async def run(
-        self, group_id: int, job: str, due: datetime, *, by_hand: bool = False
+        self,
+        group_id: int,
+        job: str,
+        due: datetime,
+        *,
+        by_hand: bool = False,
+        claim: str | None = None,
+        request: str = "",
     ) -> Outcome:
-        """Run ``job`` as due at ``due`` and deliver what it has to say.
+        """Run ``job`` as due at ``due``, claiming ``claim`` with its work; deliver what it says.
 
-        Run by hand, ``remind`` looks at the next session however far away it is.
+        Run by hand, ``remind`` looks at the next session however far away it is; ``request``
+        is the organizer's recorded request, marked done in the job's transaction.
         """
-        group = await self.core.in_thread(lambda s: s.get(Group, group_id))
+        group = await self.unit.in_thread(lambda s: s.get(Group, group_id))
         if group is None:
             return Outcome()
         match job:
             case "poll":
-                return await self._poll(group, due)
+                return await self._poll(group, due, claim, request)
             case "open":
-                outcome = await self._step(group_id, due, _open)
+                step: _Step = _open
             case "close":
-                outcome = await self._step(group_id, due, _close)
+                step = _close
             case "remind":
-                horizon = None if by_hand else REMIND_HORIZON
-                outcome = await self._step(group_id, due, partial(_remind, horizon=horizon))
+                step = partial(_remind, horizon=None if by_hand else REMIND_HORIZON)
             case "meet":
-                outcome = await self._step(group_id, due, _meet)
+                step = _meet
             case _:
                 raise ValueError(f"unknown job {job!r}")
-        await self._deliver(group, outcome)
+        now = self.unit.clock.now()
+        prefix = claim or f"{group_id}:{job}:by-hand:{now.isoformat()}"
+
+        def work(session: Session) -> tuple[Outcome, list[int]]:
+            if request:
+                inbox.take(session, request)
+            if claim is not None and not claim_run(session, group_id, claim, now):
+                return Outcome(), []  # another process ran it meanwhile
+            fresh = session.get(Group, group_id)
+            assert fresh is not None
+            outcome = step(job_tx(session, fresh, due), due)
+            posts = outbox.queue(
+                session,
+                group_id,
+                prefix,
+                now,
+                posts=outcome.posts,
+                dms=outcome.dms,
+                redraw=outcome.round_changed,
+            )
+            return outcome, posts
+
+        outcome, posts = await self.unit.in_thread(work)
+        if posts and group.platform not in self.delivery.adapters:
+            log.warning("no %s adapter runs here: group %d not told yet", group.platform, group_id)
+        await self.delivery.flush(posts)
         return outcome
 
-    async def _step(self, group_id: int, due: datetime, step: _Step) -> Outcome:
-        return await self.core.in_thread(lambda s: step(self.core.job_tx(s, group_id, due), due))
-
-    async def _deliver(self, group: Group, outcome: Outcome) -> None:
-        group_id = group.id
-        adapter = self.core.adapters.get(group.platform)
-        if adapter is None:
-            if outcome.posts or outcome.dms:
-                log.warning("no %s adapter runs here: group %d not told", group.platform, group_id)
-            return
-        for message in outcome.posts:
-            ref = await adapter.post(group.channel_id, message)
-            if isinstance(message, CandidateList):
-                await self.core.remember_ballot(message.round_id, ref)
-        if outcome.round_changed is not None:
-            post = await self.core.ballot_post(outcome.round_changed)
-            if post is not None:
-                await adapter.update(post.channel_id, post.ref, post.ballot)
-        for user_id, reminder in outcome.dms:
-            if await adapter.dm(user_id, reminder, fallback_channel_id=group.channel_id) is None:
-                log.info("group %d: could not DM %s a reminder", group_id, user_id)
-
-    async def _poll(self, group: Group, due: datetime) -> Outcome:
-        trending = self.core.services.trending
+    async def _poll(self, group: Group, due: datetime, claim: str | None, request: str) -> Outcome:
+        trending = self.services.trending
         group_id = group.id or 0
         if trending is None:
             return Outcome()
@@ -153,13 +182,18 @@ class JobRunner:
         except SourceUnavailable as error:
             log.warning("poll for group %d: %s", group_id, error)
             return Outcome(unavailable=True)
-        known = await self.core.in_thread(lambda s: _pooled_or_chosen(s, group_id))
+        known = await self.unit.in_thread(lambda s: _pooled_or_chosen(s, group_id))
         fresh = [p for p in papers if p.arxiv_id not in known]
-        catalog = self.core.services.catalog
+        catalog = self.services.catalog
         await catalog.remember([p.metadata for p in fresh if p.metadata], due)
         ids = await catalog.ensure([p.arxiv_id for p in fresh], due)
+        now = self.unit.clock.now()
 
         def add(session: Session) -> int:
+            if request:
+                inbox.take(session, request)
+            if claim is not None and not claim_run(session, group_id, claim, now):
+                return 0
             added = 0
             for paper in (p for p in fresh if p.arxiv_id in ids):
                 values = {
@@ -174,9 +208,13 @@ class JobRunner:
                     added += 1
             return added
 
-        found = await self.core.in_thread(add)
+        found = await self.unit.in_thread(add)
         log.info("poll for group %d: %d new papers from %s", group_id, found, source)
         return Outcome(found=found, source=source)
+
+
+def _ran(session: Session, key: str) -> bool:
+    return session.exec(select(JobRun.id).where(JobRun.key == key)).first() is not None
 
 
 def _extras(paper: TrendingPaper) -> dict[str, object]:

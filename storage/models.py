@@ -193,26 +193,67 @@ class Card(SQLModel, table=True):
 
 
 class OutboxPost(SQLModel, table=True):
-    """A post the bot makes by itself; its unique key is claimed before sending, so it goes once."""
+    """A post the bot makes, written in the same transaction as the change it announces.
+
+    ``state`` goes pending → sending (leased to one sender until ``lease_until``) → sent (with
+    the platform's ``message_ref``, so later edits happen in place), or failed after the last
+    attempt. ``bot.delivery`` is the only code that reads or writes it.
+    """
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("outbox_state_due", "state", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="reading_group.id", index=True)
     key: str = Field(max_length=200, unique=True)
+    kind: str = Field(default="post", max_length=16)
+    """``post`` (to the group's channel), ``dm`` (to ``target``, a member) or ``redraw``."""
+    target: str = Field(default="", max_length=64)
+    payload: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The message (``bot.delivery.codec``); a ballot is drawn fresh from the database."""
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    due_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    first_sent_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    """When a send was first tried: a re-send looks for the post on the platform from here on."""
+    error: str = Field(default="", max_length=200)
     created_at: datetime = Field(sa_column=_aware())
     sent_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
     message_ref: str | None = Field(default=None, max_length=200)
 
 
-class ReceivedRequest(SQLModel, table=True):
-    """A request a chat platform may deliver again (Slack retries it when we answer late).
+class JobRun(SQLModel, table=True):
+    """A scheduled job's run for one due time, claimed in the same transaction as its work."""
 
-    Its key is stored under a unique constraint, so every bot process recognises a repeat.
+    __tablename__ = "job_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="reading_group.id", index=True)
+    key: str = Field(max_length=200, unique=True)
+    ran_at: datetime = Field(sa_column=_aware())
+
+
+class ReceivedRequest(SQLModel, table=True):
+    """The inbox: a request from a chat platform, recorded before it is acknowledged.
+
+    Its key is unique, so every bot process recognises a repeat (a Slack retry, a Discord
+    interaction delivered to every replica). ``state`` is ``pending`` until the request's effect
+    is committed (``done``, in the same transaction) or it is given up (``failed``, the member
+    told); a pending request whose lease ran out (its process died) is run again.
     """
 
     __tablename__ = "received_request"
+    __table_args__ = (
+        Index("received_request_state", "state", "lease_until"),
+        Index("received_request_received_at", "received_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
     received_at: datetime = Field(sa_column=_aware())
+    state: str = Field(default="done", max_length=16)
+    payload: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """What was asked (``bot.delivery.inbox``), enough to run it again after a crash."""
+    attempts: int = 0
+    lease_until: datetime | None = Field(default=None, sa_column=_aware(nullable=True))

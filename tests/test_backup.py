@@ -27,7 +27,7 @@ from bot.sources.trending import TrendingChain
 from storage.backup import FORMAT, VERSION, dump, export_state, import_state, load
 from storage.db import Database
 from storage.migrate import head
-from storage.models import Paper, ReceivedRequest
+from storage.models import JobRun, Paper, ReceivedRequest
 from tests.fakes.chat import FakeChat, ManualClock
 from tests.fakes.trending_servers import FakeHuggingFace
 
@@ -105,7 +105,7 @@ async def make_week(chat: FakeChat, fake_hf: FakeHuggingFace) -> SummaryCard:
     await chat.say("bob", "/nominate 2204.00598")
     await chat.say("carol", "/nominate 2203.14465")
     (ballot,) = chat.only(await chat.say("alice", "/yomikai open"), CandidateList)
-    await chat.core.remember_ballot(ballot.round_id, "ts-1")  # the outbox row
+    assert await chat.core.ballot_post(ballot.round_id)  # its outbox row, sent
     for user, number in [("bob", 1), ("carol", 2), ("alice", 2), ("bob", 3)]:
         await chat.say(user, f"/vote {number}")
     await chat.say("dave", "/yomikai away 2026-12-16")
@@ -120,6 +120,7 @@ async def make_week(chat: FakeChat, fake_hf: FakeHuggingFace) -> SummaryCard:
     )
     with chat.core.db.session() as session:  # what the Slack adapter remembers of a retry
         session.add(ReceivedRequest(key="slack:Ev-1", received_at=clock.now()))
+        session.add(JobRun(group_id=1, key="1:poll:2026-11-30T00:00Z", ran_at=clock.now()))
     no_problems(chat)
     (card,) = chat.only(await chat.say("erin", "/summary 1"), SummaryCard)
     assert PURPOSE in [f.value for f in card.fields]
@@ -236,7 +237,7 @@ async def small_state(chat: FakeChat, db: Database) -> dict[str, Any]:
 
 async def test_a_database_with_rows_is_refused(chat: FakeChat, db: Database) -> None:
     state = await small_state(chat, db)
-    filled = "paper, reading_group, member, nomination"
+    filled = "paper, reading_group, member, outbox, nomination"
     with pytest.raises(ValueError, match=rf"the database is not empty \(rows in {filled}\)"):
         import_state(db, state)
     assert export_state(db)["tables"] == state["tables"]

@@ -183,8 +183,9 @@ async def test_vote_buttons_and_the_posted_ballot(chat: FakeChat) -> None:
     await chat.say("alice", "/nominate 2204.06974")
     (ballot,) = chat.only(await chat.say("alice", "/yomikai open"), CandidateList)
     core = chat.core
-    assert await core.ballot_post(ballot.round_id) is None  # not posted anywhere yet
-    await core.remember_ballot(ballot.round_id, "ts-1")
+    posted = [sent for sent in chat.announced if sent.message == ballot]
+    assert len(posted) == 1 and posted[0].kind == "post"  # the outbox sent it once
+    ref = posted[0].ref
     click = Invocation("fake", chat.channel, "U-bob", "bob", "vote")
     candidate = ballot.candidates[0].candidate_id
     reply = await core.click_vote(click, ballot.round_id, candidate)
@@ -192,7 +193,7 @@ async def test_vote_buttons_and_the_posted_ballot(chat: FakeChat) -> None:
         "counts; votes now: 1" in reply.private[0].text and reply.round_changed == ballot.round_id
     )
     post = await core.ballot_post(ballot.round_id)
-    assert post is not None and post.ref == "ts-1" and post.channel_id == chat.channel
+    assert post is not None and post.ref == ref and post.channel_id == chat.channel
     assert post.ballot.candidates[0].votes == 1
     await chat.say("alice", "/yomikai close")
     late = await core.click_vote(click, ballot.round_id, candidate)
@@ -201,3 +202,10 @@ async def test_vote_buttons_and_the_posted_ballot(chat: FakeChat) -> None:
     assert "round that is closed" in stray.private[0].text
     (closed,) = [(await core.ballot_post(ballot.round_id)).ballot]
     assert not closed.open and closed.candidates[0].votes == 1
+    # Closing redrew the posted ballot in place: no buttons any more.
+    (redrawn,) = [sent.message for sent in chat.announced if sent.kind == "update"]
+    assert redrawn == closed and sent_target(chat, "update") == f"{chat.channel}/{ref}"
+
+
+def sent_target(chat: FakeChat, kind: str) -> str:
+    return next(sent.target for sent in chat.announced if sent.kind == kind)

@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from storage.db import Database
-from storage.migrate import current, head, upgrade
+from storage.migrate import config, current, head, upgrade
+from storage.models import JobRun, OutboxPost
 from tests.fakes.chat import FakeChat
 
 pytestmark = pytest.mark.both_engines
@@ -49,11 +51,10 @@ def test_migrations_make_every_table(database_url: str) -> None:
 
 
 async def test_upgrading_from_the_first_migration_keeps_the_rows(
-    database_url: str, chat: FakeChat
+    db: Database, chat: FakeChat
 ) -> None:
-    db = empty_database(database_url)
-    upgrade(db.engine, "0001")
-    chat.core.db = db  # the group's whole week, stored by a database at the first revision
+    """A week stored, the schema taken back to the first revision (as an old Yomikai left it,
+    with a scheduled job's claim in the outbox as it was kept then), and upgraded again."""
     await chat.say("alice", "/yomikai setup papers 1")
     await chat.say("alice", "/yomikai join")
     await chat.say("alice", "/nominate 2204.06974")
@@ -69,12 +70,28 @@ async def test_upgrading_from_the_first_migration_keeps_the_rows(
 
     before = counts()
     assert all(before.values()), before
+    claim = "1:open:2026-11-30T01:00Z"
+    with db.engine.begin() as connection:
+        command.downgrade(config(connection), "0002")
+        connection.execute(
+            text(
+                "INSERT INTO outbox (group_id, key, created_at)"
+                " SELECT group_id, :key, created_at FROM outbox LIMIT 1"
+            ),
+            {"key": claim},
+        )
+        command.downgrade(config(connection), "0001")
+    assert current(db.engine) == "0001" and counts() == before
     upgrade(db.engine)
     assert current(db.engine) == head() != "0001"
     assert counts() == before
+    with db.session() as session:  # the old claim is a job run now; the ballot stays sent
+        assert [run.key for run in session.exec(select(JobRun))] == [claim]
+        posts = session.exec(select(OutboxPost)).all()
+        assert claim not in {post.key for post in posts}
+        assert {post.state for post in posts} == {"sent"}
     said = await chat.text("bob", "/summary 1")
     assert "Planting Undetectable Backdoors" in said
-    db.dispose()
 
 
 def _upgrade(url: str) -> None:

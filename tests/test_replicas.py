@@ -148,7 +148,7 @@ async def week_in_slack(sides: list[SlackSide], fake: FakeSlack, db: Database) -
     await fake.wait_for(
         lambda: len([c for c in fake.to("response_url") if "counts" in str(c.args)]) >= 200,
         timeout=60,
-        what="200 vote confirmations",
+        what=f"200 vote confirmations ({other_answers(fake)})",
     )
     with db.session() as session:
         assert len(session.exec(select(Vote)).all()) == 200
@@ -163,6 +163,12 @@ async def week_in_slack(sides: list[SlackSide], fake: FakeSlack, db: Database) -
     await fake.wait_for(lambda: last_drawn() == every_vote, timeout=30, what="the final tallies")
     await asyncio.sleep(1.0)  # five redraw intervals: no late edit takes it back
     assert last_drawn() == every_vote
+
+
+def other_answers(fake: FakeSlack) -> list[str]:
+    return [
+        str(c.args.get("text"))[:80] for c in fake.to("response_url") if "counts" not in str(c.args)
+    ]
 
 
 async def announced(side: SlackSide, user: str, line: str) -> None:

@@ -27,7 +27,7 @@ from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.trending import TrendingChain
 from storage.db import Database
-from storage.models import Group, OutboxPost
+from storage.models import Group, JobRun, OutboxPost
 from tests.fakes.chat import FakeChat, ManualClock
 from tests.fakes.trending_servers import FakeHuggingFace
 from tests.fakes.week import run_until
@@ -125,7 +125,7 @@ async def test_jobs_run_by_hand(chat: FakeChat, clock: ManualClock) -> None:
     await chat.say("alice", "/yomikai close")
     said = await chat.text("alice", "/yomikai remind")
     assert "1 posts in the channel, 1 direct reminders" in said
-    assert [s.kind for s in chat.sent] == ["post", "dm"]
+    assert [s.kind for s in chat.announced[-2:]] == ["post", "dm"]  # the agenda, a reminder
 
 
 # --- restarts and late starts ----------------------------------------------------------------
@@ -217,7 +217,9 @@ async def test_two_cores_on_one_database_post_once(
     )
     assert [type(s.message) for s in chat.sent] == [CandidateList]
     with db.session() as session:
-        assert len(session.exec(select(OutboxPost)).all()) == 2  # the job's claim and the ballot
+        ballot = session.exec(select(OutboxPost).where(OutboxPost.key == "ballot:1")).one()
+        assert ballot.state == "sent" and ballot.attempts == 1  # sent once, by one of them
+        assert len(session.exec(select(JobRun)).all()) == 1  # the job's claim
 
 
 # --- two real processes ----------------------------------------------------------------------
@@ -243,16 +245,17 @@ class FileAdapter:
             out.write(json.dumps(line) + "\n")
         return f"{self.name}-{line['at']}"
 
-    async def post(self, channel_id: str, message: Message) -> str:
+    async def post(self, channel_id: str, message: Message, **_: Any) -> str:
         return self._write("post", channel_id, message)
 
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         self._write("update", channel_id, message)
 
-    async def dm(
-        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
-    ) -> str | None:
+    async def dm(self, user_id: str, message: Message, **_: Any) -> str | None:
         return self._write("dm", user_id, message)
+
+    async def answer(self, address: dict[str, str], reply: Any) -> None:
+        pass
 
 
 def _bot_process(url: str, log: str, name: str, start: str, end: str, step: Any) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import select
 
 from bot.context import Services
-from bot.core import Yomikai
+from bot.core import Received, Yomikai
 from bot.group_setup import GroupDefaults
 from bot.messages import CandidateList
 from bot.papers import PaperCatalog
@@ -111,9 +111,9 @@ async def test_a_resent_request_is_recognised_by_every_core(
 ) -> None:
     """Two bot processes share one database: a platform's retry reaching the other is a repeat."""
     twin = Yomikai(db, Services(PaperCatalog(db, arxiv), GroupDefaults()), clock)
-    assert await chat.core.first_delivery("slack:command:1.2.3:")
-    assert not await twin.first_delivery("slack:command:1.2.3:")
-    assert await twin.first_delivery("slack:command:1.2.4:")
+    assert await chat.core.receive("slack:command:1.2.3:") is Received.NEW
+    assert await twin.receive("slack:command:1.2.3:") is Received.REPEAT
+    assert await twin.receive("slack:command:1.2.4:") is Received.NEW
     clock.advance(days=2)  # remembered for a day, then forgotten
-    assert await chat.core.first_delivery("slack:command:1.2.9:")
-    assert await twin.first_delivery("slack:command:1.2.3:")
+    assert await chat.core.receive("slack:command:1.2.9:") is Received.NEW
+    assert await twin.receive("slack:command:1.2.3:") is Received.NEW

@@ -10,6 +10,7 @@ import asyncio
 import re
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TextIO
 
 from rich.console import Console
@@ -119,7 +120,10 @@ class ConsoleChat:
             await self._fill_forms(line.invocation, forms)
         return True
 
-    async def post(self, channel_id: str, message: Message) -> str:
+    async def post(
+        self, channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
+    ) -> str:
+        """A post in the channel (the outbox sends it here, before the command's own reply)."""
         self.console.print(render(message))
         self._posted += 1
         return f"console-{self._posted}"
@@ -128,14 +132,24 @@ class ConsoleChat:
         """A terminal cannot redraw an old post; /candidates shows the current tallies."""
 
     async def dm(
-        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+        self,
+        user_id: str,
+        message: Message,
+        *,
+        fallback_channel_id: str | None = None,
+        key: str = "",
+        since: datetime | None = None,
     ) -> str | None:
         self.console.print(f"(direct message to {user_id})", markup=False, style="dim")
         return await self.post(user_id, message)
 
+    async def answer(self, address: dict[str, str], reply: Reply) -> None:
+        self.show(reply)
+
     def show(self, reply: Reply) -> None:
-        """Draw a reply; card forms are asked for by ``_fill_forms`` instead."""
-        for message in (*reply.public, *reply.private):
+        """Draw a reply's private part (what it announced was posted through the outbox);
+        card forms are asked for by ``_fill_forms`` instead."""
+        for message in reply.private:
             if not isinstance(message, CardForm):
                 self.console.print(render(message))
 

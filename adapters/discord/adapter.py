@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
+from datetime import datetime
 
 import discord
 from discord.http import Route
@@ -21,14 +23,39 @@ from adapters.discord.inbound import PLATFORM
 from adapters.discord.limits import CONTENT, cut
 from adapters.discord.render import render
 from bot.core import Yomikai
+from bot.delivery.errors import DeliveryError, MessageGone
+from bot.delivery.outbox import BallotPost
+from bot.delivery.redraw import BallotRedraw
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.messages import Message
-from bot.posts import BallotPost
-from bot.redraw import BallotRedraw
+from bot.messages import Message, Reply
 
 log = logging.getLogger(__name__)
 
 DISCORD_API = "https://discord.com/api/v10"
+
+
+NONCE_LENGTH = 25
+"""Discord's limit on a message nonce."""
+
+
+def nonce(key: str) -> str:
+    """The nonce of an outbox key: stable, and within Discord's 25 characters."""
+    if not key:
+        return ""
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()[:NONCE_LENGTH]
+
+
+def _transient(error: discord.HTTPException) -> bool:
+    return error.status == 429 or error.status >= 500
+
+
+def delivery_error(error: Exception) -> DeliveryError:
+    """A Discord failure in the delivery worker's words: try again, or give up."""
+    if isinstance(error, discord.HTTPException) and not _transient(error):
+        return DeliveryError(
+            f"Discord refused it: {error.status} {error.text}"[:200], transient=False
+        )
+    return DeliveryError(f"{type(error).__name__}: {error}"[:200], transient=True)
 
 
 def api_base(url: str) -> str:
@@ -54,7 +81,7 @@ class DiscordAdapter:
         self.core = core
         self.api_url = api_base(api_url) if api_url else None
         self._token = token
-        self.redraw = BallotRedraw(core, PLATFORM, self._draw_ballot, interval=redraw_interval)
+        self.redraw = BallotRedraw(core.unit, PLATFORM, self._draw_ballot, interval=redraw_interval)
         self.responder = Responder(core, self.redraw, defer_after=defer_after)
         self.handlers = Handlers(core, self.responder)
         self.client = YomikaiClient(self.handlers, guild_id=guild_id, ready_timeout=ready_timeout)
@@ -95,17 +122,39 @@ class DiscordAdapter:
 
     # --- ChatAdapter ------------------------------------------------------------------------
 
-    async def post(self, channel_id: str, message: Message) -> str:
+    async def post(
+        self, channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
+    ) -> str:
+        """A channel message; with ``key``, its nonce (``enforce_nonce``: Discord hands back the
+        first message instead of posting a second when the same key is sent again)."""
         channel = self.client.get_partial_messageable(int(channel_id))
-        sent = await channel.send(**render(message).send_kwargs())
+        try:
+            sent = await channel.send(**render(message).send_kwargs(), nonce=nonce(key) or None)
+        except Exception as error:
+            raise delivery_error(error) from error
         return str(sent.id)
 
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         channel = self.client.get_partial_messageable(int(channel_id))
-        await channel.get_partial_message(int(ref)).edit(**render(message).edit_kwargs())
+        try:
+            await channel.get_partial_message(int(ref)).edit(**render(message).edit_kwargs())
+        except discord.NotFound as error:
+            raise MessageGone(str(error)) from error
+        except Exception as error:
+            raise delivery_error(error) from error
+
+    async def answer(self, address: dict[str, str], reply: Reply) -> None:
+        """An interaction's token lasts 15 minutes and is not kept: a request run again after a
+        restart shows its effect (the vote on the ballot, the post), not a private answer."""
 
     async def dm(
-        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+        self,
+        user_id: str,
+        message: Message,
+        *,
+        fallback_channel_id: str | None = None,
+        key: str = "",
+        since: datetime | None = None,
     ) -> str | None:
         """A direct message; when the member has closed DMs, a post in the group's channel.
 
@@ -115,10 +164,16 @@ class DiscordAdapter:
         out = render(message)
         try:
             channel = await self.client.create_dm(discord.Object(int(user_id)))
-            return str((await channel.send(**out.send_kwargs())).id)
+            sent = await channel.send(**out.send_kwargs(), nonce=nonce(key) or None)
+            return str(sent.id)
         except discord.Forbidden:
             log.info("Discord: %s does not take direct messages", user_id)
-        except (discord.HTTPException, ValueError):
+        except discord.HTTPException as error:
+            if _transient(error):
+                raise delivery_error(error) from error
+            log.exception("Discord: could not message %s", user_id)
+            return None
+        except ValueError:
             log.exception("Discord: could not message %s", user_id)
             return None
         channel_id = fallback_channel_id or self.handlers.last_channel.get(user_id)
@@ -132,7 +187,8 @@ class DiscordAdapter:
             everyone=False, roles=False, replied_user=False, users=[discord.Object(int(user_id))]
         )
         try:
-            sent = await self.client.get_partial_messageable(int(channel_id)).send(**kwargs)
+            fallback = self.client.get_partial_messageable(int(channel_id))
+            sent = await fallback.send(**kwargs, nonce=nonce(f"{key}:fallback") if key else None)
         except discord.HTTPException:
             log.exception("Discord: could not reach %s in channel %s either", user_id, channel_id)
             return None

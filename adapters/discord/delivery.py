@@ -1,13 +1,17 @@
 """Answering an interaction within Discord's three seconds, and where each message goes.
 
 Discord sends each interaction to every gateway session of the bot, so with several replicas
-each of them receives it: the first to claim its id in the database answers it, the others leave
-it alone (a vote clicked once is counted once).
+each of them receives it: the first to record its id in the inbox (``Yomikai.receive``, with what
+it asks, so a replica that dies before finishing leaves it to be run again) answers it, the
+others leave it alone (a vote clicked once is counted once). One that cannot be recorded in time
+is answered with "that did not go through, try again".
 
 Quick work is answered directly: the first message is the interaction's response, the others
 follow up. When the core takes longer than ``defer_after`` the interaction is deferred (an
 ephemeral "thinking…"), which is resolved with the first private message or deleted, and the
-rest follows up. Private messages are ephemeral, public ones are seen by the channel.
+rest follows up. Private messages are ephemeral; what a command announces in the channel was
+posted by ``bot.delivery`` before the reply arrives here, so an answer with nothing private is an
+ephemeral "thinking…" deleted at once.
 """
 
 from __future__ import annotations
@@ -15,16 +19,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import discord
 
 from adapters.discord.components import CardModal
 from adapters.discord.render import Outgoing, render
-from bot.core import Yomikai
-from bot.messages import CandidateList, CardForm, Message, Reply
-from bot.redraw import BallotRedraw
+from bot.context import Invocation
+from bot.core import Received, Yomikai
+from bot.delivery.redraw import BallotRedraw
+from bot.i18n import t
+from bot.messages import CardForm, Message, Notice, Reply
 
 log = logging.getLogger(__name__)
 
@@ -49,23 +56,28 @@ class Responder:
     async def answer(
         self,
         interaction: discord.Interaction,
-        work: Coroutine[Any, Any, Reply],
+        inv: Invocation,
+        op: str = "command",
+        args: dict[str, Any] | None = None,
         *,
         part: str = "fields",
         extra: Extra | None = None,
     ) -> None:
-        """Run ``work`` (a core call, which never raises) and show its reply."""
+        """Record the request, run it (``Yomikai.perform`` never raises) and show its reply."""
         self._busy += 1
         self._idle.clear()
         try:
             started = asyncio.get_running_loop().time()
-            if await self.claim(interaction):
+            key = f"discord:{interaction.id}"
+            received = await self.core.receive(key, op, inv, None, **(args or {}))
+            if received is Received.UNAVAILABLE:
+                await self._not_recorded(interaction, inv)
+            elif received is Received.NEW:
                 waited = asyncio.get_running_loop().time() - started
+                work = self.core.perform(replace(inv, request_key=key), op, args or {})
                 await self._answer(
                     interaction, work, max(0.0, self.defer_after - waited), part, extra
                 )
-            else:
-                work.close()
         finally:
             self._busy -= 1
             if not self._busy:
@@ -74,7 +86,7 @@ class Responder:
     async def _answer(
         self,
         interaction: discord.Interaction,
-        work: Coroutine[Any, Any, Reply],
+        work: Awaitable[Reply],
         defer_after: float,
         part: str,
         extra: Extra | None,
@@ -99,12 +111,22 @@ class Responder:
                     self.redraw.request(changed)
 
     async def claim(self, interaction: discord.Interaction) -> bool:
-        """Take ``interaction`` for this replica; False when another one already has."""
+        """Take ``interaction`` (autocomplete) for this replica; False when another one has.
+
+        When the database cannot say, this replica answers: a suggestion list is harmless.
+        """
+        received = await self.core.receive(f"discord:{interaction.id}")
+        return received is not Received.REPEAT
+
+    async def _not_recorded(self, interaction: discord.Interaction, inv: Invocation) -> None:
+        locale = interaction.locale.value if interaction.locale else ""
+        text = t("ja" if locale.startswith("ja") else "en", "error.not_recorded")
         try:
-            return await self.core.first_delivery(f"discord:{interaction.id}")
-        except Exception:  # the database is down: answer anyway; the core will say it failed
-            log.exception("could not claim Discord interaction %s", interaction.id)
-            return True
+            await interaction.response.send_message(
+                **render(Notice(text)).send_kwargs(), ephemeral=True
+            )
+        except discord.HTTPException:  # another replica may have answered meanwhile
+            log.info("could not tell %s their request did not go through", inv.user_id)
 
     async def deliver(
         self,
@@ -121,20 +143,19 @@ class Responder:
             # A form must be the very first answer, so it is only opened when nothing was deferred.
             await interaction.response.send_modal(CardModal(form, part, interaction.id))
             private.remove(form)
-        queue = [(m, False, render(m)) for m in reply.public]
-        queue += [(m, True, render(m)) for m in private]
-        if view is not None:
-            last = next((out for _, eph, out in reversed(queue) if eph), None)
-            if last is not None and last.view is None:
-                last.view = view
+        queue = [(m, True, render(m)) for m in private]
+        if view is not None and queue and queue[-1][2].view is None:
+            queue[-1][2].view = view
         if deferred:
             await self._resolve_loading(interaction, queue)
-        for message, ephemeral, out in queue:
-            ref = await self._send(interaction, out, ephemeral)
-            if not ephemeral and isinstance(message, CandidateList) and ref is not None:
-                await self.core.remember_ballot(message.round_id, str(ref))
-        if not interaction.response.is_done():  # nothing to say (never expected): acknowledge
-            await interaction.response.defer()
+        for _message, ephemeral, out in queue:
+            await self._send(interaction, out, ephemeral)
+        if not interaction.response.is_done():  # nothing private: the channel saw the post
+            if interaction.type is discord.InteractionType.component:
+                await interaction.response.defer()  # a click: nothing changes on screen
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+                await interaction.delete_original_response()
 
     async def _resolve_loading(
         self, interaction: discord.Interaction, queue: list[tuple[Message, bool, Outgoing]]

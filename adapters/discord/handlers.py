@@ -48,7 +48,7 @@ class Handlers:
     async def command(self, interaction: discord.Interaction, command: str, text: str) -> None:
         """A slash command: ``("yomikai", "take 3")`` as typed in the console."""
         inv = self.invocation(interaction, command, text)
-        await self.responder.answer(interaction, self.core.handle(inv))
+        await self.responder.answer(interaction, inv)
 
     async def card(
         self, interaction: discord.Interaction, number: int, fields: dict[str, str]
@@ -58,19 +58,21 @@ class Handlers:
             await self.command(interaction, "card", str(number))
             return
         inv = self.invocation(interaction, "card", str(number))
-        await self.responder.answer(interaction, self.core.submit_card(inv, number, fields))
+        args = {"number": number, "fields": fields}
+        await self.responder.answer(interaction, inv, "card", args)
 
     async def vote_clicked(
         self, interaction: discord.Interaction, round_id: int, candidate_id: int
     ) -> None:
         inv = self.invocation(interaction, "vote")
-        await self.responder.answer(interaction, self.core.click_vote(inv, round_id, candidate_id))
+        args = {"round_id": round_id, "candidate_id": candidate_id}
+        await self.responder.answer(interaction, inv, "vote", args)
 
     async def card_form_clicked(
         self, interaction: discord.Interaction, number: int, part: str
     ) -> None:
         inv = self.invocation(interaction, "card", str(number))
-        await self.responder.answer(interaction, self.core.handle(inv), part=part)
+        await self.responder.answer(interaction, inv, part=part)
 
     async def modal_submitted(self, interaction: discord.Interaction) -> None:
         data = interaction.data or {}
@@ -87,8 +89,8 @@ class Handlers:
                 return None
             return form_view(locale, number, "extras")
 
-        work = self.core.submit_card(inv, number, fields)
-        await self.responder.answer(interaction, work, extra=second_form)
+        args = {"number": number, "fields": fields}
+        await self.responder.answer(interaction, inv, "card", args, extra=second_form)
 
     # --- autocomplete ----------------------------------------------------------------------
 

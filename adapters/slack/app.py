@@ -1,8 +1,11 @@
 """The Slack adapter: a bolt ``AsyncApp`` served over HTTP (aiohttp) or Socket Mode.
 
-Every request is acknowledged at once; the core's work and the answers to Slack run afterwards in
-tasks this adapter keeps (so ``stop`` can finish them). A request Slack sends again (a retry, same
-``trigger_id``/``event_id``) is acknowledged and dropped, so it never doubles a vote or a post.
+Every request is first recorded in the inbox (``Yomikai.receive``: its key and what it asks, in
+one short transaction), then acknowledged; the core's work and the answers to Slack run
+afterwards in tasks this adapter keeps (so ``stop`` can finish them), and a process that dies
+before finishing leaves the request to be run again. A request Slack sends again (a retry, same
+``trigger_id``/``event_id``) is acknowledged and dropped, so it never doubles a vote or a post;
+one that cannot be recorded in time is acknowledged with "that did not go through, try again".
 """
 
 from __future__ import annotations
@@ -10,15 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Coroutine
+import uuid
+from collections.abc import Awaitable, Coroutine
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltRequest, AsyncRespond
-from slack_bolt.response import BoltResponse
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -33,8 +38,9 @@ from adapters.slack.modal import CALLBACK_ID, CardTarget, field_errors, submitte
 from adapters.slack.outbound import Origin, SlackOutbound
 from bot.config import Settings
 from bot.context import Invocation
-from bot.core import Yomikai
-from bot.messages import Message, Problem, Reply
+from bot.core import Received, Yomikai
+from bot.i18n import t
+from bot.messages import Message, Notice, Problem, Reply
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,20 @@ class _ClientTokenNotice(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "will be unused" not in record.getMessage()
+
+
+class _NoRefusedBodies(logging.Filter):
+    """bolt logs a request it refused (a bad signature) with its whole body, response_url and
+    user included; what was refused is enough, the body stays out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "body:" in message:
+            record.msg, record.args = (
+                message.split("(signature:")[0].strip() + " (body not logged)",
+                (),
+            )
+        return True
 
 
 class SlackStartError(RuntimeError):
@@ -101,6 +121,9 @@ class SlackAdapter:
         )
         bolt_log = logging.getLogger("yomikai.slack.bolt")
         bolt_log.addFilter(_ClientTokenNotice())
+        refusals = logging.getLogger("slack_bolt.RequestVerification")
+        if not any(isinstance(f, _NoRefusedBodies) for f in refusals.filters):
+            refusals.addFilter(_NoRefusedBodies())
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.slack_signing_secret.get_secret_value(),
@@ -114,17 +137,28 @@ class SlackAdapter:
 
     # --- ChatAdapter (for the scheduler) -------------------------------------------------------
 
-    async def post(self, channel_id: str, message: Message) -> str:
-        return await self.outbound.post(channel_id, message)
+    async def post(
+        self, channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
+    ) -> str:
+        return await self.outbound.post(channel_id, message, key=key, since=since)
 
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         await self.outbound.update(channel_id, ref, message)
 
     async def dm(
-        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+        self,
+        user_id: str,
+        message: Message,
+        *,
+        fallback_channel_id: str | None = None,
+        key: str = "",
+        since: datetime | None = None,
     ) -> str | None:
         """Slack lets a bot open a DM with any member, so the fallback channel is not needed."""
-        return await self.outbound.dm(user_id, message)
+        return await self.outbound.dm(user_id, message, key=key, since=since)
+
+    async def answer(self, address: dict[str, str], reply: Reply) -> None:
+        await self.outbound.answer(address, reply)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -197,6 +231,9 @@ class SlackAdapter:
             ) from None
 
     async def _handle_http(self, request: web.Request) -> web.Response:
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit()):  # bolt would fail on int() with a 500
+            return web.Response(status=401, text="invalid request")
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
@@ -215,53 +252,59 @@ class SlackAdapter:
     # --- bolt listeners -------------------------------------------------------------------------
 
     def _register(self) -> None:
-        self.app.use(self._drop_repeats)
         for name in inbound.SLASH_COMMANDS:
             self.app.command(name)(self._on_command)
         self.app.action(inbound.VOTE_ACTION)(self._on_vote)
         self.app.view(CALLBACK_ID)(self._on_card)
 
-    async def _drop_repeats(
-        self, req: AsyncBoltRequest, body: dict[str, Any], next_: Callable[[], Awaitable[None]]
-    ) -> BoltResponse | None:
-        """A card form is saved before its ack, so a repeat must be caught before it too.
-        Commands and clicks are acknowledged first and checked in ``_once``."""
-        if body.get("type") == "view_submission" and not await self._first_time(body):
-            return BoltResponse(status=200, body="")
-        await next_()
-        return None
+    async def _record(
+        self, body: dict[str, Any], op: str, inv: Invocation, **args: Any
+    ) -> tuple[Received, Invocation]:
+        """Write the request down before it is acknowledged (a repeat is recognised here)."""
+        found = inbound.request_key(body)
+        key = f"slack:{found}" if found else f"slack:unkeyed:{uuid.uuid4().hex}"
+        address = {"channel_id": inv.channel_id}
+        if body.get("response_url"):
+            address["response_url"] = str(body["response_url"])
+        received = await self.core.receive(key, op, inv, address, **args)
+        if received is Received.REPEAT:
+            log.info("Slack: dropped a repeated request (%s)", found)
+        return received, replace(inv, request_key=key)
 
-    async def _first_time(self, body: dict[str, Any]) -> bool:
-        """False for a request Slack sent again, whichever replica saw it first."""
-        key = inbound.request_key(body)
-        if key is None or await self.core.first_delivery(f"slack:{key}"):
-            return True
-        log.info("Slack: dropped a repeated request (%s)", key)
-        return False
-
-    async def _once(self, body: dict[str, Any], work: Callable[[], Awaitable[None]]) -> None:
-        if await self._first_time(body):
-            await work()
+    def _not_recorded(self) -> str:
+        return t(self.outbound.locale, "error.not_recorded")
 
     async def _on_command(
         self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
     ) -> None:
+        received, inv = await self._record(command, "command", inbound.command_invocation(command))
+        if received is Received.UNAVAILABLE:
+            await ack(text=self._not_recorded(), response_type="ephemeral")
+            return
         await ack()
-        inv = inbound.command_invocation(command)
-        origin = Origin(inv.channel_id, inv.user_id, respond, command.get("trigger_id"))
-        self._spawn(self._once(command, lambda: self._answer(self.core.handle(inv), origin)))
+        if received is Received.NEW:
+            origin = Origin(inv.channel_id, inv.user_id, respond, command.get("trigger_id"))
+            self._spawn(self._answer(self.core.handle(inv), origin))
 
     async def _on_vote(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
     ) -> None:
-        await ack()
         target = inbound.vote_target(str(action.get("action_id", "")))
         if target is None:
+            await ack()
             return
         inv = inbound.interaction_invocation(body, "vote", inbound.action_channel(body))
+        round_id, candidate_id = target
+        received, inv = await self._record(
+            body, "vote", inv, round_id=round_id, candidate_id=candidate_id
+        )
+        await ack()
         origin = Origin(inv.channel_id, inv.user_id, respond)
-        ephemeral = inbound.from_ephemeral(body)
-        self._spawn(self._once(body, lambda: self._vote(inv, target, origin, ephemeral)))
+        if received is Received.UNAVAILABLE:
+            self._spawn(self.outbound.tell(origin, Notice(self._not_recorded())))
+        elif received is Received.NEW:
+            ephemeral = inbound.from_ephemeral(body)
+            self._spawn(self._vote(inv, target, origin, ephemeral))
 
     async def _vote(
         self, inv: Invocation, target: tuple[int, int], origin: Origin, ephemeral: bool
@@ -278,6 +321,14 @@ class SlackAdapter:
             return
         inv = inbound.interaction_invocation(body, "card", target.channel_id)
         fields = submitted_fields(view)
+        received, inv = await self._record(body, "card", inv, number=target.number, fields=fields)
+        if received is Received.REPEAT:
+            await ack()
+            return
+        if received is Received.UNAVAILABLE:
+            problem = Problem(self._not_recorded())
+            await ack(response_action="errors", errors=field_errors(problem, fields))
+            return
         reply = await self.core.submit_card(inv, target.number, fields)
         problem = next((m for m in reply.private if isinstance(m, Problem)), None)
         if problem is not None:

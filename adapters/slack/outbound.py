@@ -1,17 +1,24 @@
-"""Everything the bot sends to Slack: replies to commands, ballots redrawn, unprompted posts, DMs.
+"""Everything the bot sends to Slack: posts from the outbox, replies to commands, ballots, DMs.
 
-Public messages go to the channel (``chat.postMessage``); private ones only to the invoker — via
-the request's ``response_url`` when Slack gave one (works in any channel, even where the bot is
-not a member), else ``chat.postEphemeral``. A ``CardForm`` opens the card modal.
+Posts (ballots, agendas, cards, announcements, reminders) come from ``bot.delivery``: each
+carries its outbox key in the message ``metadata`` (event type ``yomikai_post``), so that a
+post that may already have gone out (a crash between sending and recording) is first looked for
+in the channel's recent history and never posted twice. Private answers go only to the invoker:
+through the request's ``response_url`` when Slack gave one (retried on 5xx), else
+``chat.postEphemeral``. A ``CardForm`` opens the card modal.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import aiohttp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,15 +26,22 @@ from adapters.slack.inbound import PLATFORM
 from adapters.slack.modal import card_view
 from adapters.slack.render import render
 from bot.core import Yomikai
+from bot.delivery.errors import DeliveryError, MessageGone
+from bot.delivery.outbox import BallotPost
+from bot.delivery.redraw import BallotRedraw
 from bot.i18n import t
-from bot.messages import CandidateList, CardForm, Message, Notice, Reply
-from bot.posts import BallotPost
-from bot.redraw import BallotRedraw
+from bot.messages import CardForm, Message, Notice, Reply
 
 log = logging.getLogger(__name__)
 
 NOT_A_MEMBER = {"not_in_channel", "channel_not_found", "is_archived"}
 """Slack's answers when the bot may not post in a channel (private channel, not invited)."""
+GONE = {"message_not_found", "cant_update_message", "channel_not_found"}
+"""Slack's answers when the message to edit is no longer there."""
+METADATA_EVENT = "yomikai_post"
+HISTORY_LIMIT = 200
+RESPOND_ATTEMPTS = 3
+RESPOND_PAUSE = 0.5
 
 Respond = Callable[..., Awaitable[Any]]
 """bolt's ``respond``: posts to the request's ``response_url``."""
@@ -43,6 +57,25 @@ class Origin:
     trigger_id: str | None = None
 
 
+def delivery_error(error: Exception) -> DeliveryError:
+    """A Slack failure in the delivery worker's words: try again, or give up (and why)."""
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error") or "")
+        status = error.response.status_code
+        if status == 429 or code == "ratelimited":
+            wait = error.response.headers.get("Retry-After") or error.response.headers.get(
+                "retry-after"
+            )
+            retry_after = float(wait) if wait and str(wait).isdigit() else None
+            return DeliveryError("rate limited", transient=True, retry_after=retry_after)
+        if status >= 500 or code in {"internal_error", "fatal_error", "service_unavailable"}:
+            return DeliveryError(f"Slack answered {status} {code}", transient=True)
+        if code in NOT_A_MEMBER:
+            return DeliveryError(code, transient=False, notice_key="slack.not_in_channel")
+        return DeliveryError(code or f"HTTP {status}", transient=False)
+    return DeliveryError(f"{type(error).__name__}: {error}", transient=True)
+
+
 class SlackOutbound:
     """Implements ``bot.ports.ChatAdapter`` for Slack, and delivers the core's replies."""
 
@@ -55,42 +88,102 @@ class SlackOutbound:
         self.core = core
         self.locale = locale
         """The configured default language, for sentences in replies without a locale."""
-        self.redrawer = BallotRedraw(core, PLATFORM, self._draw_ballot, interval=redraw_interval)
+        self.redrawer = BallotRedraw(
+            core.unit, PLATFORM, self._draw_ballot, interval=redraw_interval
+        )
 
     # --- ChatAdapter ---------------------------------------------------------------------------
 
-    async def post(self, channel_id: str, message: Message) -> str:
-        drawn = render(message)
-        response = await self.client.chat_postMessage(
-            channel=channel_id,
-            text=drawn.text,
-            blocks=drawn.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+    async def post(
+        self, channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
+    ) -> str:
+        try:
+            if key and since is not None:
+                found = await self._find(channel_id, key, since)
+                if found is not None:
+                    log.info("Slack: post %s was already out (%s); not posted again", key, found)
+                    return found
+            drawn = render(message)
+            metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+            response = await self.client.chat_postMessage(
+                channel=channel_id,
+                text=drawn.text,
+                blocks=drawn.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=metadata if key else None,
+            )
+        except DeliveryError:
+            raise
+        except Exception as error:
+            raise delivery_error(error) from error
         return str(response["ts"])
+
+    async def _find(self, channel_id: str, key: str, since: datetime) -> str | None:
+        """The ``ts`` of the bot's post carrying ``key`` since ``since``, if it is there."""
+        try:
+            history = await self.client.conversations_history(
+                channel=channel_id,
+                oldest=f"{since.timestamp() - 5:.6f}",
+                include_all_metadata=True,
+                limit=HISTORY_LIMIT,
+            )
+        except SlackApiError as error:  # no history scope: post; a double beats a loss
+            log.warning(
+                "Slack: cannot read %s's history (%s)", channel_id, error.response.get("error")
+            )
+            return None
+        for item in history.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                return str(item.get("ts"))
+        return None
 
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         drawn = render(message)
-        await self.client.chat_update(
-            channel=channel_id, ts=ref, text=drawn.text, blocks=drawn.blocks
-        )
+        try:
+            await self.client.chat_update(
+                channel=channel_id, ts=ref, text=drawn.text, blocks=drawn.blocks
+            )
+        except SlackApiError as error:
+            if error.response.get("error") in GONE:
+                raise MessageGone(str(error.response.get("error"))) from error
+            raise delivery_error(error) from error
 
-    async def dm(self, user_id: str, message: Message) -> str | None:
+    async def dm(
+        self,
+        user_id: str,
+        message: Message,
+        *,
+        fallback_channel_id: str | None = None,
+        key: str = "",
+        since: datetime | None = None,
+    ) -> str | None:
+        """Slack lets a bot open a DM with any member, so the fallback channel is not needed."""
         try:
             opened = await self.client.conversations_open(users=user_id)
-            return await self.post(str(opened["channel"]["id"]), message)
         except SlackApiError as error:
+            if error.response.status_code == 429 or error.response.status_code >= 500:
+                raise delivery_error(error) from error
             log.warning("Slack refused a DM to %s: %s", user_id, error.response.get("error"))
             return None
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            raise delivery_error(error) from error
+        return await self.post(str(opened["channel"]["id"]), message, key=key, since=since)
+
+    async def answer(self, address: dict[str, str], reply: Reply) -> None:
+        """A replayed request's answer, through the ``response_url`` it came with."""
+        url = address.get("response_url")
+        if not url:
+            return
+        respond = AsyncRespond(response_url=url)
+        await self.deliver(reply, Origin(address.get("channel_id", ""), "", respond))
 
     # --- replies ------------------------------------------------------------------------------
 
     async def deliver(self, reply: Reply, origin: Origin) -> None:
-        """Public messages first (the channel sees the change), then the invoker's own."""
-        loc = self._locale(reply)
-        for message in reply.public:
-            await self._announce(origin, message, loc)
+        """The invoker's own answers; what the reply announced went out through the outbox."""
         for message in reply.private:
             if isinstance(message, CardForm):
                 await self._open_form(origin, message)
@@ -99,43 +192,18 @@ class SlackOutbound:
         if reply.round_changed is not None:
             self.redrawer.request(reply.round_changed)
 
-    async def _announce(self, origin: Origin, message: Message, loc: str) -> None:
-        try:
-            ts = await self.post(origin.channel_id, message)
-        except SlackApiError as error:
-            code = error.response.get("error")
-            log.warning("Slack refused a post in %s: %s", origin.channel_id, code)
-            if code in NOT_A_MEMBER:
-                await self.tell(origin, Notice(t(loc, "slack.not_in_channel")))
-            return
-        except Exception:  # network trouble that outlasted the retries
-            log.exception("could not post in %s", origin.channel_id)
-            return
-        if isinstance(message, CandidateList):
-            await self.core.remember_ballot(message.round_id, ts)
-
-    def _locale(self, reply: Reply) -> str:
-        """The group's language as the core set it; else that of the reply's messages."""
-        if reply.locale is not None:
-            return reply.locale
-        for message in (*reply.public, *reply.private):
-            if not isinstance(message, Notice):
-                return str(message.locale)
-        return self.locale
-
     async def tell(self, origin: Origin, message: Message) -> None:
         """Only the invoker sees it (ephemeral)."""
         drawn = render(message)
         try:
             if origin.respond is not None:
-                sent = await origin.respond(
+                await self._respond(
+                    origin.respond,
                     text=drawn.text,
                     blocks=drawn.blocks,
                     response_type="ephemeral",
                     replace_original=False,
                 )
-                if getattr(sent, "status_code", 200) != 200:  # e.g. the response_url expired
-                    log.warning("response_url refused an answer: %s", getattr(sent, "body", ""))
             else:
                 await self.client.chat_postEphemeral(
                     channel=origin.channel_id,
@@ -145,6 +213,27 @@ class SlackOutbound:
                 )
         except Exception:  # a reply that cannot be sent must not take the others with it
             log.exception("could not answer %s in %s", origin.user_id, origin.channel_id)
+
+    @staticmethod
+    async def _respond(respond: Respond, **kwargs: Any) -> None:
+        """Post to the ``response_url``, again after a 5xx or a dropped connection."""
+        for attempt in range(1, RESPOND_ATTEMPTS + 1):
+            try:
+                sent = await respond(**kwargs)
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                if attempt == RESPOND_ATTEMPTS:
+                    raise
+                log.info("response_url failed (%s); trying again", type(error).__name__)
+            else:
+                status = getattr(sent, "status_code", 200)
+                if status < 500 and status != 429:
+                    if status != 200:  # e.g. the response_url expired: retrying cannot help
+                        log.warning("response_url refused an answer (HTTP %s)", status)
+                    return
+                if attempt == RESPOND_ATTEMPTS:
+                    log.warning("response_url kept failing (HTTP %s)", status)
+                    return
+            await asyncio.sleep(RESPOND_PAUSE * 2 ** (attempt - 1))
 
     async def _open_form(self, origin: Origin, form: CardForm) -> None:
         if origin.trigger_id:
@@ -164,7 +253,8 @@ class SlackOutbound:
             return
         drawn = render(post.ballot)
         try:
-            await origin.respond(
+            await self._respond(
+                origin.respond,
                 text=drawn.text,
                 blocks=drawn.blocks,
                 response_type="ephemeral",

@@ -66,11 +66,13 @@ class DiscordChat:
         return self.fake.command(head, options, user=user, resolved=resolved_members(values))
 
     async def send(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
-        """Feed one interaction; wait until it is answered; the messages it produced."""
+        """Feed one interaction; wait until it is answered; the messages it produced: what it
+        announced in the channel (through the outbox), then its answers."""
+        before = set(self.fake.messages)
         self.adapter.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
         await self.fake.wait_until(lambda: self.fake.callbacks(payload))
         await self.settle()
-        return self.fake.said(payload)
+        return self.fake.posted_since(before) + self.fake.said(payload)
 
     async def settle(self) -> None:
         await self.adapter.responder.settle()

@@ -48,12 +48,15 @@ async def make_adapter(core: Yomikai, fake_discord: FakeDiscord) -> AsyncIterato
         } | options
         adapter = DiscordAdapter(on, "fake-bot-token", **settings)
         await adapter.start()
+        on.connect(adapter)  # as the composition root does: posts go out through it
+        await on.start()
         running.append(adapter)
         return adapter
 
     yield make
     for adapter in running:
         await adapter.stop()
+        await adapter.core.stop()
 
 
 @pytest.fixture

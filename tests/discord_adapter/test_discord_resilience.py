@@ -161,6 +161,7 @@ async def test_replicas_answer_each_interaction_once(
 
     async def through_gateway(payload: dict) -> list[dict]:
         """Send one interaction to every session; wait until both replicas got it and settled."""
+        before = set(fake_discord.messages)
         arrivals = [
             asyncio.ensure_future(
                 replica.client.wait_for(
@@ -175,7 +176,7 @@ async def test_replicas_answer_each_interaction_once(
         for replica in replicas:
             await replica.responder.settle()
             await replica.redraw.drain(hurry=True)
-        return fake_discord.said(payload)
+        return fake_discord.posted_since(before) + fake_discord.said(payload)
 
     (created,) = await through_gateway(chat.payload("ada", "yomikai-admin setup"))
     assert "now has a reading group" in text(created)

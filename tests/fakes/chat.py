@@ -67,13 +67,16 @@ class Sent:
     kind: str
     target: str
     message: Message
+    ref: str = ""
+    """The reference the platform gave the post (what later edits name)."""
 
 
 @dataclass
 class FakeChat:
     """One channel; ``say`` sends a line as a user and returns (and records) the reply.
 
-    It is also the platform's ``ChatAdapter``: what jobs post lands in ``sent``.
+    It is also the platform's ``ChatAdapter``: what the bot posts on its own (jobs, redraws)
+    lands in ``sent``; what a command announced, posted while ``say`` ran, in ``announced``.
     """
 
     core: Yomikai
@@ -82,18 +85,36 @@ class FakeChat:
     log: list[tuple[str, str, Reply]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
 
-    async def post(self, channel_id: str, message: Message) -> str:
-        self.sent.append(Sent(self.core.clock.now(), "post", channel_id, message))
-        return f"ref-{len(self.sent)}"
+    announced: list[Sent] = field(default_factory=list)
+    answers: list[Reply] = field(default_factory=list)
+    """Replies to requests run again after a restart (``answer``)."""
+
+    async def post(
+        self, channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
+    ) -> str:
+        return self._record("post", channel_id, message)
 
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         self.sent.append(Sent(self.core.clock.now(), "update", f"{channel_id}/{ref}", message))
 
     async def dm(
-        self, user_id: str, message: Message, *, fallback_channel_id: str | None = None
+        self,
+        user_id: str,
+        message: Message,
+        *,
+        fallback_channel_id: str | None = None,
+        key: str = "",
+        since: datetime | None = None,
     ) -> str | None:
-        self.sent.append(Sent(self.core.clock.now(), "dm", user_id, message))
-        return f"ref-{len(self.sent)}"
+        return self._record("dm", user_id, message)
+
+    def _record(self, kind: str, target: str, message: Message) -> str:
+        ref = f"ref-{len(self.sent) + len(self.announced) + 1}"
+        self.sent.append(Sent(self.core.clock.now(), kind, target, message, ref))
+        return ref
+
+    async def answer(self, address: dict[str, str], reply: Reply) -> None:
+        self.answers.append(reply)
 
     async def say(self, user: str, line: str) -> Reply:
         command, _, text = line.removeprefix("/").partition(" ")
@@ -105,7 +126,10 @@ class FakeChat:
             command=command,
             text=text,
         )
+        before = len(self.sent)
         reply = await self.core.handle(invocation)
+        self.announced.extend(self.sent[before:])
+        del self.sent[before:]
         self.log.append((user, line, reply))
         return reply
 

@@ -164,6 +164,8 @@ class FakeDiscord:
         self.refused: list[tuple[Call, list[str]]] = []
         """Requests answered 400 for breaking a length limit (tests expect none)."""
         self.gateway_urls: list[str] = []
+        self.nonces: dict[tuple[str, str], str] = {}
+        """(channel, nonce) → the message it made: a send with ``enforce_nonce`` is done once."""
         self._failures: list[Failure] = []
         self._counter = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -239,6 +241,11 @@ class FakeDiscord:
         """Messages an interaction produced (response and follow-ups), in order."""
         made = self.interactions.get(payload["token"], {}).get("messages", [])
         return [self.messages[m] for m in made if m in self.messages]
+
+    def posted_since(self, before: set[str]) -> list[dict[str, Any]]:
+        """Channel posts made since ``before`` (a set of message ids), oldest first."""
+        answers = {m for i in self.interactions.values() for m in i.get("messages", [])}
+        return [m for key, m in self.messages.items() if key not in before and key not in answers]
 
     def callbacks(self, payload: dict[str, Any]) -> list[dict[str, Any]]:
         return self.interactions.get(payload["token"], {}).get("callbacks", [])
@@ -510,7 +517,16 @@ class FakeDiscord:
         if user is not None and user in self.closed_dms:
             body = {"message": "Cannot send messages to this user", "code": 50007}
             return _json(body, status=403)
-        return _json(self._store(channel_id, call.body, call.files, 0))
+        nonce = str(call.body.get("nonce") or "")
+        if nonce and call.body.get("enforce_nonce"):  # Discord answers with the first message
+            first = self.nonces.get((channel_id, nonce))
+            if first is not None and first in self.messages:
+                return _json(self.messages[first])
+        message = self._store(channel_id, call.body, call.files, 0)
+        if nonce:
+            message["nonce"] = nonce
+            self.nonces[(channel_id, nonce)] = message["id"]
+        return _json(message)
 
     async def _edit(self, call: Call, channel_id: str, message_id: str) -> web.Response:
         message = self.messages.get(message_id)

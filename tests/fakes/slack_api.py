@@ -57,6 +57,10 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        """Channel → the messages posted there (with their ``metadata``), oldest first."""
+        self.held: list[Call] = []
+        """Calls answered with ``hold``: posted, then never answered (the bot is killed)."""
 
     # --- what tests use -------------------------------------------------------------------------
 
@@ -68,8 +72,15 @@ class FakeSlack:
         return f"{self.base}/hooks/{name}"
 
     def fail(self, method: str, *modes: str) -> None:
-        """The next calls of ``method`` fail: ``429``, ``drop`` (connection closed) or an error."""
+        """The next calls of ``method`` act up: ``429``, ``500``, ``drop`` (connection closed),
+        ``hold`` (done, but the answer never comes), ``ok`` (answered as usual) or an error code.
+        ``response_url`` takes ``500`` and ``ok`` too."""
         self.failures.setdefault(method, []).extend(modes)
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Every message in the channels' histories (or one channel's)."""
+        channels = [channel] if channel else list(self.history)
+        return [m for c in channels for m in self.history.get(c, [])]
 
     def to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -112,17 +123,22 @@ class FakeSlack:
         call = Call(method, args)
         self.calls.append(call)
         queued = self.failures.get(method)
-        if queued:
-            mode = queued.pop(0)
-            if mode == "429":
-                body = {"ok": False, "error": "ratelimited"}
-                return web.json_response(body, status=429, headers={"Retry-After": "1"})
-            if mode == "drop":
-                assert request.transport is not None
-                request.transport.close()
-                return web.Response()
+        mode = queued.pop(0) if queued else "ok"
+        if mode == "429":
+            body = {"ok": False, "error": "ratelimited"}
+            return web.json_response(body, status=429, headers={"Retry-After": "1"})
+        if mode == "500":
+            return web.json_response({"ok": False, "error": "internal_error"}, status=500)
+        if mode == "drop":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        if mode not in ("ok", "hold"):
             return web.json_response({"ok": False, "error": mode})
         call.result = self._answer(method, args)
+        if mode == "hold":
+            self.held.append(call)
+            await asyncio.Event().wait()  # until the bot gives up or is killed
         return web.json_response(call.result)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -138,10 +154,26 @@ class FakeSlack:
             }
         if method == "chat.postMessage":
             answer = json.loads((FIXTURES / "chat_postMessage_response.json").read_text())
-            ts = f"1749747905.{next(self._ts):06d}"
+            ts = f"{int(time.time())}.{next(self._ts):06d}"  # a real time: history reads it
             message = answer["message"] | {"ts": ts, "text": args.get("text")}
             message["blocks"] = args.get("blocks")
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                message["metadata"] = metadata
+            self.history.setdefault(str(args.get("channel")), []).append(message)
             return answer | {"channel": args.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.history":
+            oldest = float(args.get("oldest") or 0)
+            found = [
+                m
+                if args.get("include_all_metadata") in (True, "true", "1", 1)
+                else {k: v for k, v in m.items() if k != "metadata"}
+                for m in self.history.get(str(args.get("channel")), [])
+                if float(m["ts"]) >= oldest
+            ]
+            return ok | {"messages": list(reversed(found)), "has_more": False}
         if method == "chat.update":
             return ok | {"channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.postEphemeral":
@@ -156,6 +188,9 @@ class FakeSlack:
 
     async def _hook(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json(), path=request.path))
+        queued = self.failures.get("response_url")
+        if queued and queued.pop(0) == "500":
+            return web.Response(status=500, text="internal_error")
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:

@@ -29,6 +29,8 @@ async def slack_factory(core: Yomikai, fake_slack: FakeSlack) -> AsyncIterator[S
             redraw_interval=redraw_interval,
         )
         await adapter.start()
+        core.connect(adapter)  # as the composition root does: posts go out through it
+        await core.start()
         started.append(adapter)
         return SlackSide(adapter, fake_slack, http)
 
@@ -37,6 +39,7 @@ async def slack_factory(core: Yomikai, fake_slack: FakeSlack) -> AsyncIterator[S
     finally:
         for adapter in started:
             await adapter.stop()
+        await core.stop()
         await http.close()
 
 

@@ -21,7 +21,15 @@ def test_manifest_registers_every_command_escaped() -> None:
 
 def test_manifest_scopes_and_modes() -> None:
     scopes = re.findall(r"^\s+- ([a-z:.]+)(?:\s+#.*)?$", MANIFEST, re.MULTILINE)
-    assert set(scopes) == {"commands", "chat:write", "chat:write.public", "im:write"}
+    assert set(scopes) == {
+        "commands",
+        "chat:write",
+        "chat:write.public",
+        "im:write",
+        "channels:history",
+        "groups:history",
+        "im:history",
+    }
     assert re.search(r"^\s+socket_mode_enabled: true$", MANIFEST, re.MULTILINE)
     assert re.search(r"interactivity:\n\s+is_enabled: true", MANIFEST)
 

@@ -27,6 +27,7 @@ async def socket_adapter(core: Yomikai, fake_slack: FakeSlack) -> AsyncIterator[
     settings = slack_settings(fake_slack, SLACK_APP_TOKEN=APP_TOKEN)
     adapter = build(settings, core, port=0, redraw_interval=0.2)
     await adapter.start()
+    core.connect(adapter)
     yield adapter
     await adapter.stop()
 
