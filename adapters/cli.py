@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 import aiohttp
 import discord
@@ -169,7 +169,7 @@ def _open(name: str, mode: str) -> Iterator[TextIO]:
         yield sys.stdout if mode == "w" else sys.stdin
         return
     with open(name, mode, encoding="utf-8") as handle:
-        yield handle
+        yield cast(TextIO, handle)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -178,7 +178,7 @@ class Yomikai:
         for key, payload, attempts in stale:
             inv = replace(Invocation(**payload["inv"]), request_key=key)
             if attempts > inbox.MAX_ATTEMPTS:
-                await self.unit.in_thread(lambda s, k=key: inbox.finish(s, k, inbox.FAILED))
+                await self.unit.in_thread(partial(inbox.finish, key=key, state=inbox.FAILED))
                 locale = await asyncio.to_thread(self._locale, inv)
                 text = t(locale, "error.given_up", command=inv.command)
                 reply = Reply(private=(Problem(text, locale=locale),), locale=locale)

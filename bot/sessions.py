@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal, overload
 
 from sqlmodel import select
 
@@ -12,6 +13,10 @@ from storage.models import ReadingSession, Slot
 from storage.queries import latest_session, sessions_of
 
 
+@overload
+def current_session(tx: Tx, *, required: Literal[True] = True) -> ReadingSession: ...
+@overload
+def current_session(tx: Tx, *, required: bool) -> ReadingSession | None: ...
 def current_session(tx: Tx, *, required: bool = True) -> ReadingSession | None:
     """The group's latest session (the upcoming one once a round has closed)."""
     reading = latest_session(tx.session, tx.bound_group.id or 0)

@@ -85,6 +85,26 @@ async def test_card_prompts_fill_every_field(core: Yomikai) -> None:
     assert "find backdoors" in text and "MIT, Berkeley" in text and "a short summary" in text
 
 
+async def test_remind_in_the_console_posts_the_agenda_and_the_reminder_once(
+    core: Yomikai,
+) -> None:
+    """Issue 12: the console had no drawing for a Reminder, so /yomikai remind failed."""
+    script = io.StringIO(
+        "/yomikai setup papers 1\n/yomikai join\n/nominate 2204.06974\n"
+        "/yomikai open\n/yomikai close\n/yomikai remind\n"
+    )
+    out = io.StringIO()
+    console = Console(file=out, width=120, color_system=None)
+    chat = ConsoleChat(core, console, user="alice", stdin=script, interactive=False)
+    core.connect(chat)
+    await chat.run()
+    text = out.getvalue()
+    assert "(direct message to alice)" in text and "Your card 1 is not finished yet" in text
+    assert "1 posts in the channel, 1 direct reminders" in text
+    assert text.count("Session of") == 2  # the agenda at close, again at remind, once each
+    assert "nothing was changed" not in text and "Traceback" not in text
+
+
 def test_scripted_week_through_the_real_command(fake_arxiv: FakeArxiv, tmp_path: Path) -> None:
     """``yomikai run < week.txt``: the installed command, a real SQLite file, fake arXiv."""
     week = (ROOT / "tests" / "fixtures" / "console" / "week.txt").read_text(encoding="utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.panel import Panel
@@ -42,9 +44,12 @@ def render(message: Message) -> RenderableType:
             return Text(
                 t(message.locale, "card.prompt_intro", number=message.number, title=message.title)
             )
+        case Reminder():
+            return Panel(Text(message.body()), title=escape(message.heading()))
         case SessionExport():
             return Panel(Text(session_markdown(message)), title=escape(message.intro()))
-    raise TypeError(f"no console rendering for {type(message).__name__}")  # pragma: no cover
+        case _:
+            assert_never(message)
 
 
 def _problem(problem: Problem) -> RenderableType:

@@ -45,6 +45,11 @@ def nonce(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()[:NONCE_LENGTH]
 
 
+def _nonce(key: str) -> dict[str, str]:
+    """``send``'s keyword for an outbox key (none without one)."""
+    return {"nonce": nonce(key)} if key else {}
+
+
 def _transient(error: discord.HTTPException) -> bool:
     return error.status == 429 or error.status >= 500
 
@@ -129,7 +134,7 @@ class DiscordAdapter:
         first message instead of posting a second when the same key is sent again)."""
         channel = self.client.get_partial_messageable(int(channel_id))
         try:
-            sent = await channel.send(**render(message).send_kwargs(), nonce=nonce(key) or None)
+            sent = await channel.send(**(render(message).send_kwargs() | _nonce(key)))
         except Exception as error:
             raise delivery_error(error) from error
         return str(sent.id)
@@ -164,7 +169,7 @@ class DiscordAdapter:
         out = render(message)
         try:
             channel = await self.client.create_dm(discord.Object(int(user_id)))
-            sent = await channel.send(**out.send_kwargs(), nonce=nonce(key) or None)
+            sent = await channel.send(**(out.send_kwargs() | _nonce(key)))
             return str(sent.id)
         except discord.Forbidden:
             log.info("Discord: %s does not take direct messages", user_id)
@@ -188,7 +193,7 @@ class DiscordAdapter:
         )
         try:
             fallback = self.client.get_partial_messageable(int(channel_id))
-            sent = await fallback.send(**kwargs, nonce=nonce(f"{key}:fallback") if key else None)
+            sent = await fallback.send(**(kwargs | _nonce(f"{key}:fallback" if key else "")))
         except discord.HTTPException:
             log.exception("Discord: could not reach %s in channel %s either", user_id, channel_id)
             return None

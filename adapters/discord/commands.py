@@ -78,7 +78,7 @@ def install(tree: app_commands.CommandTree[Any], handlers: Handlers) -> None:
     )
     for spec in COMMANDS:
         head, _, sub = spec.path.partition(" ")
-        command = app_commands.Command(
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=sub or head,
             description=_description(spec),
             callback=_callback(spec, handlers),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -75,12 +76,12 @@ class Handlers:
         await self.responder.answer(interaction, inv, part=part)
 
     async def modal_submitted(self, interaction: discord.Interaction) -> None:
-        data = interaction.data or {}
+        data: dict[str, Any] = dict(interaction.data or {})
         parsed = parse_card_modal(str(data.get("custom_id", "")))
         if parsed is None:
             return
         number, part, locale = parsed
-        values = submitted_values(list(data.get("components", [])))  # type: ignore[arg-type]
+        values = submitted_values(list(data.get("components", [])))
         fields = {key: values[key] for key in FORM_PARTS[part] if key in values}
         inv = self.invocation(interaction, "card", str(number))
 

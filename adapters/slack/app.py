@@ -326,8 +326,8 @@ class SlackAdapter:
             await ack()
             return
         if received is Received.UNAVAILABLE:
-            problem = Problem(self._not_recorded())
-            await ack(response_action="errors", errors=field_errors(problem, fields))
+            refusal = Problem(self._not_recorded())
+            await ack(response_action="errors", errors=field_errors(refusal, fields))
             return
         reply = await self.core.submit_card(inv, target.number, fields)
         problem = next((m for m in reply.private if isinstance(m, Problem)), None)

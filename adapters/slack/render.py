@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
 from adapters.slack.blocks import (
     FALLBACK_LIMIT,
@@ -73,7 +74,8 @@ def render(message: Message) -> Rendered:
             return _done(text, [section(escape(text))])
         case SessionExport():
             return _export(message)
-    raise TypeError(f"no Slack rendering for {type(message).__name__}")
+        case _:
+            assert_never(message)
 
 
 def _done(raw_text: str, blocks: list[Block]) -> Rendered:

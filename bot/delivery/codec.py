@@ -22,7 +22,7 @@ def _adapter(cls: type) -> TypeAdapter[Any]:
 
 
 def dump(message: Message) -> dict[str, object]:
-    kind = type(message)
+    kind: type = type(message)
     return {"type": kind.__name__, "data": _adapter(kind).dump_python(message, mode="json")}
 
 

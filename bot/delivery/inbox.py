@@ -56,7 +56,7 @@ def take(session: Session, key: str) -> None:
         .where(table.c.key == key[:200], table.c.state == PENDING)
         .values(state=DONE, payload=None, lease_until=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if taken != 1:
         state = session.exec(
             select(ReceivedRequest.state).where(ReceivedRequest.key == key[:200])
@@ -97,7 +97,7 @@ def stale(
             .where(table.c.id == row.id, table.c.state == PENDING, table.c.lease_until < cutoff)
             .values(lease_until=now + LEASE, attempts=table.c.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]
         if claimed == 1 and row.payload is not None:
             taken.append((row.key, dict(row.payload), row.attempts + 1))
     return taken

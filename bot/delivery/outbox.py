@@ -140,7 +140,7 @@ def lease(session: Session, post_id: int, now: datetime) -> Leased | None:
             first_sent_at=post.first_sent_at or now,
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if taken != 1:
         return None
     group = session.get(Group, post.group_id)

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.delivery import outbox
 from bot.delivery.errors import DeliveryError, MessageGone
@@ -128,9 +129,9 @@ class Delivery:
         except Exception as unexpected:  # a timeout, a dropped connection, a bug: try again
             reason = f"{type(unexpected).__name__}: {unexpected}"[:200]
             log.warning("post %s failed (%s); trying again", leased.key, reason)
-            error = DeliveryError(reason, transient=True)
-            await self._retry(leased, error, backoff(leased.attempts))
-            return Sent(post_id, False, error)
+            passing = DeliveryError(reason, transient=True)
+            await self._retry(leased, passing, backoff(leased.attempts))
+            return Sent(post_id, False, passing)
         done = self.unit.clock.now()
         await self.unit.in_thread(lambda s: outbox.mark_sent(s, post_id, ref, done))
         self.sent += 1
@@ -174,7 +175,7 @@ class Delivery:
         showing old tallies). Failures are logged; later votes redraw again."""
         rounds = await self.unit.in_thread(lambda s: outbox.open_ballots(s, since))
         for round_id in rounds:
-            post = await self.unit.in_thread(lambda s, r=round_id: outbox.ballot_post(s, r))
+            post = await self.unit.in_thread(partial(outbox.ballot_post, round_id=round_id))
             adapter = self.adapters.get(post.platform) if post is not None else None
             if post is None or adapter is None:
                 continue

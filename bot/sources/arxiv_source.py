@@ -64,7 +64,7 @@ class _PoliteSession(requests.Session):
         if self._last_done is not None:
             time.sleep(max(0.0, self._last_done + self._delay_seconds - time.monotonic()))
         try:
-            return super().request(method, url, *args, **kwargs)
+            return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
         finally:
             self._last_done = time.monotonic()
 
