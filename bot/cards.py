@@ -10,7 +10,7 @@ from bot.errors import UserError
 from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Notice, Reply
 from bot.sessions import current_session, session_on, slot_by_number
 from bot.views import summary_card
-from storage.models import Card, Paper, Slot
+from storage.models import Card, Paper, ReadingSession, Slot
 from storage.queries import card_of
 
 FIELD_LIMIT = 1000
@@ -104,14 +104,18 @@ def save_card(tx: Tx, slot: Slot, fields: dict[str, str]) -> Reply:
     current.updated_by_id = tx.me.id
     tx.session.add(current)
     missing = [tx.tr(f"card.{key}") for key in CARD_FIELDS if not getattr(current, key).strip()]
+    reading = tx.session.get(ReadingSession, slot.session_id)
+    assert reading is not None
+    day = f"{reading.meets_at.astimezone(tx.zone):%Y-%m-%d}"  # which session this card is of
     if missing:
         text = tx.tr(
             "card.saved_missing",
             number=slot.number,
+            date=day,
             missing=tx.tr("render.separator").join(missing),
         )
     else:
-        text = tx.tr("card.saved_finished", number=slot.number)
+        text = tx.tr("card.saved_finished", number=slot.number, date=day)
     return Reply.tell(Notice(text))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal, overload
 
 from sqlmodel import select
@@ -10,7 +10,10 @@ from sqlmodel import select
 from bot.context import Tx
 from bot.errors import UserError
 from storage.models import ReadingSession, Slot
-from storage.queries import latest_session, sessions_of
+from storage.queries import sessions_of
+
+MEETING_LASTS = timedelta(hours=12)
+"""How long after it starts a meeting is still the one commands mean."""
 
 
 @overload
@@ -18,8 +21,12 @@ def current_session(tx: Tx, *, required: Literal[True] = True) -> ReadingSession
 @overload
 def current_session(tx: Tx, *, required: bool) -> ReadingSession | None: ...
 def current_session(tx: Tx, *, required: bool = True) -> ReadingSession | None:
-    """The group's latest session (the upcoming one once a round has closed)."""
-    reading = latest_session(tx.session, tx.bound_group.id or 0)
+    """The session commands mean: the next meeting (still the day's own until twelve hours
+    after it started); when none is ahead, the latest one. With two rounds closed in one week,
+    that is the earlier meeting until it is over; ``/summary n DATE`` reaches the other."""
+    readings = sessions_of(tx.session, tx.bound_group.id or 0)
+    ahead = [r for r in readings if r.meets_at + MEETING_LASTS >= tx.now]
+    reading = ahead[0] if ahead else (readings[-1] if readings else None)
     if reading is None and required:
         raise UserError("session.none_yet", show_usage=False)
     return reading

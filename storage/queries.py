@@ -68,14 +68,6 @@ def open_round(session: Session, group_id: int) -> Round | None:
     ).first()
 
 
-def latest_session(session: Session, group_id: int) -> ReadingSession | None:
-    return session.exec(
-        select(ReadingSession)
-        .where(ReadingSession.group_id == group_id)
-        .order_by(col(ReadingSession.meets_at).desc())
-    ).first()
-
-
 def sessions_of(session: Session, group_id: int) -> list[ReadingSession]:
     return list(
         session.exec(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import select
 
 from bot.messages import Agenda, CandidateList, CardForm, SummaryCard
 from storage.db import Database
-from storage.models import Member, Nomination, Paper, Vote
+from storage.models import Member, Nomination, Paper, ReadingSession, Vote
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.chat import FakeChat, ManualClock
 
@@ -209,3 +211,29 @@ async def test_vote_buttons_and_the_posted_ballot(chat: FakeChat) -> None:
 
 def sent_target(chat: FakeChat, kind: str) -> str:
     return next(sent.target for sent in chat.announced if sent.kind == kind)
+
+
+async def test_a_second_round_in_a_week_is_read_at_the_following_meeting(
+    chat: FakeChat, clock: ManualClock, db: Database
+) -> None:
+    """Issue 12: a second open and close before the meeting made a second session at the same
+    time, which /presenters and /summary never showed, and /card 2 edited the first one's."""
+    await chat.say("alice", "/yomikai setup papers 1")
+    await chat.say("alice", "/nominate 2204.06974")
+    await chat.say("alice", "/yomikai open")
+    (first,) = chat.only(await chat.say("alice", "/yomikai close"), Agenda)
+    await chat.say("bob", "/nominate 2204.00598")
+    await chat.say("alice", "/yomikai open")
+    (second,) = chat.only(await chat.say("alice", "/yomikai close"), Agenda)
+    assert (second.meets_at - first.meets_at).days == 7  # the meeting after, not the same one
+    with db.session() as session:
+        meetings = [r.meets_at for r in session.exec(select(ReadingSession))]
+    assert len(meetings) == len(set(meetings)) == 2
+    # Commands mean the earlier meeting until it is over, and say which session they edit.
+    said = await chat.text("alice", "/card 1 purpose: first")
+    assert f"session of {first.meets_at:%Y-%m-%d}" in said
+    assert "Planting Undetectable Backdoors" in await chat.text("carol", "/summary 1")
+    assert "Socratic" in await chat.text("carol", f"/summary 1 {second.meets_at:%Y-%m-%d}")
+    clock.current = first.meets_at + timedelta(days=1)
+    said = await chat.text("alice", "/card 1 purpose: second")
+    assert f"session of {second.meets_at:%Y-%m-%d}" in said
