@@ -34,7 +34,7 @@ from bot.ports import ChatAdapter
 from bot.registry import CommandSpec, Handler, resolve, spelling
 from bot.unit import DatabaseUnavailable, Unit
 from storage.db import Database
-from storage.queries import group_for_channel
+from storage.queries import group_for_channel, member_by_user
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -213,6 +213,8 @@ class Yomikai:
             now = self.clock.now()
             prepared = await spec.prepare(self.services, inv, now) if spec.prepare else None
             ran = await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
+            if spec.read_only:  # nothing to lose: recorded as answered after the answer is made
+                await self._finish(inv, inbox.DONE)
             if isinstance(ran.result, JobPermit) and spec.job:
                 return await self._run_job(spec.job, ran.result, now, inv.request_key)
             reply = await self._delivered(ran)
@@ -314,14 +316,17 @@ class Yomikai:
         announces is queued in the outbox and the request marked done in the same commit."""
 
         def command(session: Session) -> _Ran:
-            if inv.request_key and not spec.job:  # a job takes it in its own transaction
+            if inv.request_key and not spec.job and not spec.read_only:
                 inbox.take(session, inv.request_key)  # done with this commit, or not at all
             group = group_for_channel(session, inv.platform, inv.channel_id)
             if group is None and spec.needs_group:
                 raise UserError("group.not_set_up", show_usage=False)
             now = self.clock.now()
             member = None
-            if group is not None:
+            if group is not None and spec.read_only:
+                assert group.id is not None
+                member = member_by_user(session, group.id, inv.user_id)
+            elif group is not None:
                 assert group.id is not None
                 member = ensure_member(session, group.id, inv.user_id, inv.user_name, now)
             locale = group.locale if group else self.services.defaults.locale
@@ -335,7 +340,7 @@ class Yomikai:
                 posts = self._queue(session, inv, result, now)
             return _Ran(result, posts)
 
-        return self.unit.transact(command)
+        return self.unit.transact(command, read_only=spec.read_only)
 
     @staticmethod
     def _queue(session: Session, inv: Invocation, reply: Reply, now: datetime) -> list[int]:

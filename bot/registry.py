@@ -39,6 +39,8 @@ class CommandSpec:
     job: str | None = None
     """Set for ``/yomikai poll|remind|meet``: after the handler's check, the core runs this job."""
     changes_schedule: bool = False
+    read_only: bool = False
+    """Only shows: runs in a transaction that writes nothing (no member row is made either)."""
 
     @property
     def help_key(self) -> str:
@@ -66,11 +68,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         '/nominate 2204.06974 "great backdoor paper"',
         prepare=voting.prepare_nomination,
     ),
-    CommandSpec("candidates", voting.candidates, "/candidates", "/candidates"),
+    CommandSpec("candidates", voting.candidates, "/candidates", "/candidates", read_only=True),
     CommandSpec("vote", voting.vote, "/vote <n>", "/vote 2"),
-    CommandSpec("summary", cards.summary, "/summary <n> [YYYY-MM-DD]", "/summary 3"),
+    CommandSpec(
+        "summary", cards.summary, "/summary <n> [YYYY-MM-DD]", "/summary 3", read_only=True
+    ),
     CommandSpec("card", cards.card, "/card <n> [field: text …]", "/card 3 method: LoRA on ViT"),
-    CommandSpec("presenters", rotation.presenters, "/presenters", "/presenters"),
+    CommandSpec("presenters", rotation.presenters, "/presenters", "/presenters", read_only=True),
     CommandSpec("yomikai join", rotation.join, "/yomikai join", "/yomikai join"),
     CommandSpec("yomikai leave", rotation.leave, "/yomikai leave", "/yomikai leave"),
     CommandSpec("yomikai take", rotation.take, "/yomikai take <n>", "/yomikai take 3"),
@@ -79,8 +83,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "yomikai away", rotation.away, "/yomikai away <YYYY-MM-DD>", "/yomikai away 2026-12-24"
     ),
     CommandSpec("yomikai back", rotation.back, "/yomikai back", "/yomikai back"),
-    CommandSpec("yomikai status", status.status, "/yomikai status", "/yomikai status"),
-    CommandSpec("yomikai help", _help, "/yomikai help", "/yomikai help", needs_group=False),
+    CommandSpec(
+        "yomikai status", status.status, "/yomikai status", "/yomikai status", read_only=True
+    ),
+    CommandSpec(
+        "yomikai help", _help, "/yomikai help", "/yomikai help", needs_group=False, read_only=True
+    ),
     CommandSpec(
         "yomikai setup",
         group_setup.setup,

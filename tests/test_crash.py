@@ -279,3 +279,52 @@ def test_a_database_that_does_not_answer_at_start_is_explained(
     assert result.returncode == 2, said
     assert "Yomikai cannot start: the database" in said and "YOMIKAI_DATABASE_URL" in said
     assert "Traceback" not in said and len(said.splitlines()) <= 6, said
+
+
+async def test_killed_while_the_ballot_is_posted_it_goes_once_and_keeps_working(
+    bot: Bot, slack: SlackSide, db: Database
+) -> None:
+    fake = slack.fake
+    await ok(slack, "alice", "/yomikai setup")
+    for job in ("poll", "open", "close", "remind", "meet"):
+        await ok(slack, "alice", f"/yomikai schedule {job} off")
+    await ok(slack, "alice", "/nominate 2204.06974")
+    await until(lambda: any(" nominated " in t for t in texts(fake)), what="the nomination")
+    fake.fail("chat.postMessage", "hold")
+    await ok(slack, "alice", "/yomikai open")
+    await until(lambda: fake.held, what="the ballot in flight")
+    await bot.kill()
+    await bot.start()
+    await until(lambda: sent_state(db).keys() == {"sent"}, what="every post recorded as sent")
+    ballots = [m for m in fake.posts() if any(b.get("accessory") for b in m["blocks"] or [])]
+    assert len(ballots) == 1  # found in the channel's history, not posted again
+    (action,) = buttons(fake.held[0])
+    await slack.click("bob", action, ballots[0]["ts"])  # its reference was recorded: in place
+    await until(
+        lambda: any(
+            c.args.get("ts") == ballots[0]["ts"] and "votes: 1" in str(c.args)
+            for c in fake.to("chat.update")
+        ),
+        what="the ballot redrawn with the vote",
+    )
+
+
+async def test_killed_while_a_reminder_is_sent_it_goes_once(
+    bot: Bot, slack: SlackSide, db: Database
+) -> None:
+    fake = slack.fake
+    await group_with_ballot(slack, db, ["2204.06974"])
+    before = len(fake.posts())
+    await ok(slack, "alice", "/yomikai join")  # the presenter whose card is not finished
+    await until(lambda: len(fake.posts()) > before, what="the join announced")
+    await ok(slack, "alice", "/yomikai close")
+    await until(lambda: any(t.startswith("Session of") for t in texts(fake)), what="the agenda")
+    fake.fail("chat.postMessage", "ok", "hold")  # the agenda goes out; the DM is out, unanswered
+    await ok(slack, "alice", "/yomikai remind")
+    await until(lambda: fake.held, what="the reminder in flight")
+    await bot.kill()
+    await bot.start()
+    await until(lambda: sent_state(db).keys() == {"sent"}, what="every post recorded as sent")
+    dms = [m for channel, posts in fake.history.items() if channel.startswith("D") for m in posts]
+    assert len(dms) == 1 and "card 1" in dms[0]["text"]
+    assert len([t for t in texts(fake) if t.startswith("Session of")]) == 2  # close, remind

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.messages import Agenda, CandidateList, CardForm, SummaryCard
+from storage.backup import export_state
 from storage.db import Database
 from storage.models import Member, Nomination, Paper, ReadingSession, Vote
 from tests.fakes.arxiv_server import FakeArxiv
@@ -169,10 +170,16 @@ async def test_language_switch(chat: FakeChat) -> None:
     assert (await chat.say("bob", "/vote x")).locale == "ja"
 
 
-async def test_members_are_remembered(chat: FakeChat, db: Database) -> None:
+async def test_reading_writes_nothing_and_members_are_remembered_when_they_act(
+    chat: FakeChat, db: Database
+) -> None:
     await chat.say("alice", "/yomikai setup")
-    await chat.say("bob", "/yomikai status")
-    await chat.say("bob", "/yomikai status")
+    before = export_state(db)["tables"]
+    for line in ("/yomikai status", "/candidates", "/presenters", "/summary 1", "/yomikai help"):
+        await chat.say("bob", line)
+    assert export_state(db)["tables"] == before  # not even a member row for bob
+    await chat.say("bob", "/yomikai join")
+    await chat.say("bob", "/yomikai join")
     with db.session() as session:
         names = sorted(m.display_name for m in session.exec(select(Member)))
     assert names == ["alice", "bob"]
