@@ -7,6 +7,7 @@ a platform's markup is the adapter's job. Labels are looked up by adapters with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,6 +55,20 @@ class CandidateLine:
     votes: int
     nominations: int
     trending_score: float
+
+
+VOTE_ID = r"vote:(?P<round>\d{1,18}):(?P<candidate>\d{1,18})"
+"""A vote button's id: its meaning lives in it, so a click still works after a restart."""
+
+
+def vote_id(round_id: int, candidate_id: int) -> str:
+    return f"vote:{round_id}:{candidate_id}"
+
+
+def parse_vote_id(text: str) -> tuple[int, int] | None:
+    """``vote:<round>:<candidate>`` → (round id, candidate id); None for anything else."""
+    match = re.fullmatch(VOTE_ID, text)
+    return (int(match["round"]), int(match["candidate"])) if match else None
 
 
 @dataclass(frozen=True)

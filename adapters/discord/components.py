@@ -17,7 +17,7 @@ import discord
 from adapters.discord import limits
 from adapters.discord.limits import cut
 from bot.i18n import t
-from bot.messages import CARD_FIELDS, CandidateList, CardForm
+from bot.messages import CARD_FIELDS, VOTE_ID, CandidateList, CardForm, vote_id
 
 FORM_PARTS = {
     "fields": CARD_FIELDS,
@@ -50,7 +50,7 @@ def handlers(interaction: discord.Interaction) -> Handlers:
 
 class VoteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"vote:(?P<round>\d{1,18}):(?P<candidate>\d{1,18})",
+    template=VOTE_ID,
 ):
     def __init__(
         self, round_id: int, candidate_id: int, label: str = "", row: int | None = None
@@ -58,7 +58,7 @@ class VoteButton(
         button: discord.ui.Button[Any] = discord.ui.Button(
             label=cut(label, limits.BUTTON_LABEL) or str(candidate_id),
             style=discord.ButtonStyle.primary,
-            custom_id=f"vote:{round_id}:{candidate_id}",
+            custom_id=vote_id(round_id, candidate_id),
         )
         super().__init__(button, row=row)
         self.round_id = round_id

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from adapters.slack.render import VOTE_PREFIX
 from bot.context import Invocation
+from bot.messages import VOTE_ID, parse_vote_id
 from bot.registry import HEADLINE
 
 PLATFORM = "slack"
 SLASH_COMMANDS = tuple(f"/{name}" for name in (*HEADLINE, "yomikai"))
-VOTE_ACTION = re.compile(rf"^{VOTE_PREFIX}:(\d{{1,18}}):(\d{{1,18}})$")
+VOTE_ACTION = re.compile(rf"^{VOTE_ID}$")
 
 
 def command_invocation(command: dict[str, Any]) -> Invocation:
@@ -61,8 +61,7 @@ def from_ephemeral(body: dict[str, Any]) -> bool:
 
 def vote_target(action_id: str) -> tuple[int, int] | None:
     """``vote:<round>:<candidate>`` → (round id, candidate id)."""
-    match = VOTE_ACTION.match(action_id)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    return parse_vote_id(action_id)
 
 
 def request_key(body: dict[str, Any]) -> str | None:

@@ -35,9 +35,9 @@ from bot.messages import (
     Reminder,
     SessionExport,
     SummaryCard,
+    vote_id,
 )
 
-VOTE_PREFIX = "vote"
 FENCE = "```"
 
 
@@ -47,11 +47,6 @@ class Rendered:
 
     text: str
     blocks: list[Block]
-
-
-def vote_action_id(round_id: int, candidate_id: int) -> str:
-    """The button's meaning lives in its id, so a click still works after a restart."""
-    return f"{VOTE_PREFIX}:{round_id}:{candidate_id}"
 
 
 def render(message: Message) -> Rendered:
@@ -125,7 +120,7 @@ def _candidates(ballot: CandidateList) -> Rendered:
         vote = None
         if ballot.open:
             label = t(loc, "render.vote_button", number=line.number)
-            vote = button(label, vote_action_id(ballot.round_id, line.candidate_id))
+            vote = button(label, vote_id(ballot.round_id, line.candidate_id))
         blocks.append(section(_candidate_text(loc, line), vote))
     rest = lines[len(shown) :]
     if rest:

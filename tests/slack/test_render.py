@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from adapters.slack.blocks import ELLIPSIS, escape, fit
 from adapters.slack.inbound import request_key, vote_target
 from adapters.slack.modal import CardTarget, card_view, field_errors, submitted_fields
-from adapters.slack.render import render, vote_action_id
+from adapters.slack.render import render
 from bot.messages import (
     CARD_FIELDS,
     Agenda,
@@ -23,6 +23,8 @@ from bot.messages import (
     Reminder,
     SessionExport,
     SummaryCard,
+    parse_vote_id,
+    vote_id,
 )
 
 MEETS = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
@@ -187,7 +189,8 @@ def test_request_keys_tell_retries_from_new_requests() -> None:
     assert request_key(command) != request_key(click)
     assert request_key({"event_id": "Ev1", "trigger_id": "x"}) == "event:Ev1"
     assert request_key({"type": "url_verification"}) is None
-    assert vote_action_id(1, 2) == "vote:1:2"
+    assert vote_id(1, 2) == "vote:1:2" and parse_vote_id("vote:1:2") == (1, 2)
+    assert parse_vote_id("vote:1:2:3") is None and parse_vote_id("vote:x:2") is None
 
 
 def test_reminder_for_a_dm() -> None:
