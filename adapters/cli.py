@@ -26,6 +26,8 @@ from adapters.discord import DiscordAdapter
 from adapters.discord import build as build_discord
 from adapters.slack import SlackAdapter, SlackStartError
 from adapters.slack import build as build_slack
+from adapters.slack.manifest import PLACEHOLDER_URL
+from adapters.slack.manifest import render as render_manifest
 from bot.clock import SystemClock
 from bot.config import Settings, describe_errors
 from bot.context import Services
@@ -184,6 +186,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("file", nargs="?", default="-", help="where to (default: stdout)")
     restore = db_commands.add_parser("import", help="restore a JSON backup into an empty database")
     restore.add_argument("file", help="the backup (- for stdin)")
+    manifest = commands.add_parser(
+        "slack-manifest", help="print the Slack app manifest (made from the command registry)"
+    )
+    manifest.add_argument("--url", default=PLACEHOLDER_URL, help="your /slack/events address")
+    manifest.add_argument("--http", action="store_true", help="HTTP mode, not Socket Mode")
     options = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if options.verbose else logging.WARNING,
@@ -201,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if options.command == "db":
         return database_command(options, settings, console)
+    if options.command == "slack-manifest":
+        sys.stdout.write(render_manifest(options.url, socket_mode=not options.http))
+        return 0
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run(settings, console))

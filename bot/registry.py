@@ -27,6 +27,53 @@ HEADLINE = ("nominate", "candidates", "vote", "summary", "card", "presenters")
 
 
 @dataclass(frozen=True)
+class Arg:
+    """One argument of a command, as typed options show it (Discord's slash command options).
+
+    ``joined`` says how its value joins the argument text the core parses: ``word`` (one word,
+    quoted when it has spaces), ``rest`` (the rest of the line as typed), ``keyword``
+    (``name value``, as ``/yomikai setup`` reads it) or ``field`` (a card field, ``field``).
+    """
+
+    name: str
+    kind: str = "text"
+    """``text``, ``number`` (``low``..``high``), ``member`` or ``choice`` (``choices``)."""
+    describe: str = "discord.opt_text"
+    """The catalog key of its description (``describe_ref`` fills its ``{field}``)."""
+    required: bool = True
+    joined: str = "word"
+    low: int = 1
+    high: int = 999_999
+    suggest: str | None = None
+    """Suggestions while typing: ``slots`` (this session's), ``candidates``, ``zones``."""
+    choices: tuple[tuple[str, str], ...] = ()
+    """(catalog key of the name, value) for ``choice``."""
+    field: str = ""
+    describe_ref: str = ""
+
+
+def _slot(name: str = "n", describe: str = "discord.opt_slot") -> Arg:
+    return Arg(name, "number", describe, suggest="slots")
+
+
+def _card_field(name: str, field: str) -> Arg:
+    ref = f"card.{field}"
+    return Arg(
+        name,
+        describe="discord.opt_card_field",
+        required=False,
+        joined="field",
+        field=field,
+        describe_ref=ref,
+    )
+
+
+_DATE = Arg("date", describe="discord.opt_date", required=False)
+_MEMBER = Arg("member", "member", "discord.opt_member")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
 class CommandSpec:
     path: str
     """``nominate`` or ``yomikai join``: what follows the slash."""
@@ -39,6 +86,8 @@ class CommandSpec:
     job: str | None = None
     """Set for ``/yomikai poll|remind|meet``: after the handler's check, the core runs this job."""
     changes_schedule: bool = False
+    args: tuple[Arg, ...] = ()
+    """Its arguments as typed options; none for a command that takes none."""
     read_only: bool = False
     """Only shows: runs in a transaction that writes nothing (no member row is made either)."""
 
@@ -67,20 +116,58 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/nominate <arXiv id or URL> [why]",
         '/nominate 2204.06974 "great backdoor paper"',
         prepare=voting.prepare_nomination,
+        args=(
+            Arg("paper", describe="discord.opt_paper", joined="rest"),
+            Arg("why", describe="discord.opt_why", required=False, joined="rest"),
+        ),
     ),
     CommandSpec("candidates", voting.candidates, "/candidates", "/candidates", read_only=True),
-    CommandSpec("vote", voting.vote, "/vote <n>", "/vote 2"),
     CommandSpec(
-        "summary", cards.summary, "/summary <n> [YYYY-MM-DD]", "/summary 3", read_only=True
+        "vote",
+        voting.vote,
+        "/vote <n>",
+        "/vote 2",
+        args=(Arg("n", "number", "discord.opt_candidate", suggest="candidates"),),
     ),
-    CommandSpec("card", cards.card, "/card <n> [field: text …]", "/card 3 method: LoRA on ViT"),
+    CommandSpec(
+        "summary",
+        cards.summary,
+        "/summary <n> [YYYY-MM-DD]",
+        "/summary 3",
+        read_only=True,
+        args=(_slot(), _DATE),
+    ),
+    CommandSpec(
+        "card",
+        cards.card,
+        "/card <n> [field: text …]",
+        "/card 3 method: LoRA on ViT",
+        args=(
+            _slot(),
+            _card_field("purpose", "purpose"),
+            _card_field("results", "results"),
+            _card_field("method", "method"),
+            _card_field("model", "model_name"),
+            _card_field("affiliations", "affiliations"),
+            _card_field("summary", "summary"),
+            _card_field("translation", "translated_title"),
+        ),
+    ),
     CommandSpec("presenters", rotation.presenters, "/presenters", "/presenters", read_only=True),
     CommandSpec("yomikai join", rotation.join, "/yomikai join", "/yomikai join"),
     CommandSpec("yomikai leave", rotation.leave, "/yomikai leave", "/yomikai leave"),
-    CommandSpec("yomikai take", rotation.take, "/yomikai take <n>", "/yomikai take 3"),
-    CommandSpec("yomikai drop", rotation.drop, "/yomikai drop <n>", "/yomikai drop 3"),
     CommandSpec(
-        "yomikai away", rotation.away, "/yomikai away <YYYY-MM-DD>", "/yomikai away 2026-12-24"
+        "yomikai take", rotation.take, "/yomikai take <n>", "/yomikai take 3", args=(_slot(),)
+    ),
+    CommandSpec(
+        "yomikai drop", rotation.drop, "/yomikai drop <n>", "/yomikai drop 3", args=(_slot(),)
+    ),
+    CommandSpec(
+        "yomikai away",
+        rotation.away,
+        "/yomikai away <YYYY-MM-DD>",
+        "/yomikai away 2026-12-24",
+        args=(Arg("date", describe="discord.opt_away"),),
     ),
     CommandSpec("yomikai back", rotation.back, "/yomikai back", "/yomikai back"),
     CommandSpec(
@@ -98,6 +185,48 @@ COMMANDS: tuple[CommandSpec, ...] = (
         needs_group=False,
         prepare=_setup_defaults,
         changes_schedule=True,
+        args=(
+            Arg(
+                "timezone",
+                describe="discord.opt_timezone",
+                required=False,
+                joined="keyword",
+                suggest="zones",
+            ),
+            Arg(
+                "day",
+                "choice",
+                "discord.opt_day",
+                required=False,
+                joined="keyword",
+                choices=tuple((f"weekday.{day}", day) for day in _WEEKDAYS),
+            ),
+            Arg("time", describe="discord.opt_time", required=False, joined="keyword"),
+            Arg(
+                "papers",
+                "number",
+                "discord.opt_papers",
+                required=False,
+                joined="keyword",
+                high=group_setup.MAX_PAPERS,
+            ),
+            Arg(
+                "candidates",
+                "number",
+                "discord.opt_candidates",
+                required=False,
+                joined="keyword",
+                high=group_setup.MAX_CANDIDATES,
+            ),
+            Arg(
+                "language",
+                "choice",
+                "discord.opt_language",
+                required=False,
+                joined="keyword",
+                choices=(("language.en", "en"), ("language.ja", "ja")),
+            ),
+        ),
     ),
     CommandSpec(
         "yomikai schedule",
@@ -106,6 +235,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/yomikai schedule open mon 10:00",
         organizer=True,
         changes_schedule=True,
+        args=(Arg("text", required=False, joined="rest"),),
     ),
     CommandSpec(
         "yomikai poll", jobs.permit, "/yomikai poll", "/yomikai poll", organizer=True, job="poll"
@@ -133,9 +263,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/yomikai assign <n> @member",
         "/yomikai assign 3 @carol",
         organizer=True,
+        args=(_slot(), _MEMBER),
     ),
     CommandSpec(
-        "yomikai swap", rotation.swap, "/yomikai swap <n> <m>", "/yomikai swap 2 4", organizer=True
+        "yomikai swap",
+        rotation.swap,
+        "/yomikai swap <n> <m>",
+        "/yomikai swap 2 4",
+        organizer=True,
+        args=(_slot(), _slot("m", "discord.opt_other_slot")),
     ),
     CommandSpec(
         "yomikai organizer",
@@ -143,6 +279,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/yomikai organizer @member",
         "/yomikai organizer @bob",
         organizer=True,
+        args=(_MEMBER,),
     ),
     CommandSpec(
         "yomikai export",
@@ -150,6 +287,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/yomikai export [YYYY-MM-DD]",
         "/yomikai export 2026-12-09",
         organizer=True,
+        args=(_DATE,),
     ),
 )
 

@@ -30,7 +30,7 @@ from storage.db import Database
 from storage.models import Member, OutboxPost, ReadingSession, Vote
 from tests.fakes.arxiv_server import FakeArxiv
 from tests.fakes.slack_api import FakeSlack
-from tests.slack.slack_side import SECRET, SlackSide, buttons, user_id
+from tests.slack.slack_side import SECRET, SlackSide, buttons, tallies, user_id
 
 pytestmark = pytest.mark.both_engines
 
@@ -195,12 +195,13 @@ async def test_killed_mid_burst_every_acknowledged_vote_counts(
     expected = {user_id(voter) for voter in acknowledged}
     await until(lambda: expected <= _votes(db), what="every acknowledged vote")
     assert len(acknowledged) >= 60 and len(killed_with) < len(voters)
+
     # The ballot shows the stored tally again (redrawn at start, or by the replayed votes).
-    stored = len(_votes(db))
-    await until(
-        lambda: any(f"votes: {stored}" in str(c.args) for c in slack.fake.to("chat.update")),
-        what="the redrawn tally",
-    )
+    def redrawn() -> bool:
+        updates = [c for c in slack.fake.to("chat.update") if c.args.get("ts") == ballot["ts"]]
+        return bool(updates) and tallies(updates[-1])[0] == len(_votes(db))
+
+    await until(redrawn, what="the ballot redrawn to the stored tally")
 
 
 def _votes(db: Database) -> set[str]:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 from adapters.slack.inbound import SLASH_COMMANDS
+from adapters.slack.manifest import render
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = (ROOT / "adapters" / "slack" / "manifest.yml").read_text(encoding="utf-8")
@@ -17,6 +20,20 @@ def test_manifest_registers_every_command_escaped() -> None:
     assert len(re.findall(r"^\s+should_escape: true$", MANIFEST, re.MULTILINE)) == len(commands)
     urls = re.findall(r"(?:url|request_url): (\S+)$", MANIFEST, re.MULTILINE)
     assert urls and all(url.endswith("/slack/events") for url in urls)
+
+
+def test_the_shipped_manifest_is_made_from_the_registry() -> None:
+    """Commands, usage hints and descriptions come from the registry; nothing is typed twice."""
+    assert render() == MANIFEST, "run: yomikai slack-manifest > adapters/slack/manifest.yml"
+    parsed = yaml.safe_load(MANIFEST)
+    hints = {c["command"]: c.get("usage_hint") for c in parsed["features"]["slash_commands"]}
+    assert hints["/nominate"] == "<arXiv id or URL> [why]" and hints["/candidates"] is None
+    assert "take <n>" in hints["/yomikai"]
+    http = yaml.safe_load(render("https://bot.example.net/slack/events", socket_mode=False))
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert (
+        http["settings"]["interactivity"]["request_url"] == "https://bot.example.net/slack/events"
+    )
 
 
 def test_manifest_scopes_and_modes() -> None:
