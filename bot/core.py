@@ -179,7 +179,7 @@ class Yomikai:
             inv = replace(Invocation(**payload["inv"]), request_key=key)
             if attempts > inbox.MAX_ATTEMPTS:
                 await self.unit.in_thread(partial(inbox.finish, key=key, state=inbox.FAILED))
-                locale = await asyncio.to_thread(self._locale, inv)
+                locale = await self.unit.run(partial(self._locale, inv))
                 text = t(locale, "error.given_up", command=inv.command)
                 reply = Reply(private=(Problem(text, locale=locale),), locale=locale)
             else:
@@ -212,7 +212,7 @@ class Yomikai:
             inv = replace(inv, text=rest)
             now = self.clock.now()
             prepared = await spec.prepare(self.services, inv, now) if spec.prepare else None
-            ran = await asyncio.to_thread(self._run, spec, inv, spec.handler, prepared)
+            ran = await self.unit.run(partial(self._run, spec, inv, spec.handler, prepared))
             if spec.read_only:  # nothing to lose: recorded as answered after the answer is made
                 await self._finish(inv, inbox.DONE)
             if isinstance(ran.result, JobPermit) and spec.job:
@@ -267,7 +267,8 @@ class Yomikai:
         """Run ``step`` as if it were the command ``path`` (its rules, usage and errors)."""
         spec, _ = resolve(path, "")
         try:
-            return await self._delivered(await asyncio.to_thread(self._run, spec, inv, step, None))
+            ran = await self.unit.run(partial(self._run, spec, inv, step, None))
+            return await self._delivered(ran)
         except UserError as error:
             return await self._mistake(inv, error, spec)
         except inbox.AlreadyDone:
@@ -285,12 +286,12 @@ class Yomikai:
 
     async def _mistake(self, inv: Invocation, error: UserError, spec: CommandSpec | None) -> Reply:
         await self._finish(inv, inbox.DONE)  # nothing changed, and nothing to run again
-        locale = await asyncio.to_thread(self._locale, inv)
+        locale = await self.unit.run(partial(self._locale, inv))
         return replace(Reply.tell(self._problem(locale, inv, error, spec)), locale=locale)
 
     async def _failure(self, inv: Invocation, error: Exception) -> Reply:
         """An unexpected error: logged with a reference the user can quote, never shown raw."""
-        locale = await asyncio.to_thread(self._locale, inv)
+        locale = await self.unit.run(partial(self._locale, inv))
         if isinstance(error, DatabaseUnavailable) and inv.request_key:
             # The request is recorded: it runs again when the database is back (replay_stale).
             log.warning("command %s waits for the database: %s", inv.command, error)

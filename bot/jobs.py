@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import schedule
+from bot.closing import close_round_now
 from bot.context import Invocation, Services, Tx
 from bot.delivery import inbox, outbox
 from bot.delivery.worker import Delivery
@@ -30,6 +31,7 @@ from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
 from bot.unit import Unit
 from bot.views import agenda, card_is_finished, summary_card
+from bot.voting import open_round_now
 from storage.models import Group, JobRun, Paper, PoolEntry, ReadingSession
 from storage.queries import card_of, chosen_paper_ids, insert_ignore, sessions_of, slots_of
 
@@ -243,8 +245,6 @@ def _pooled_or_chosen(session: Session, group_id: int) -> set[str]:
 
 
 def _open(tx: Tx, due: datetime) -> Outcome:
-    from bot.voting import open_round_now
-
     try:
         return Outcome(posts=list(open_round_now(tx).public))
     except UserError as nothing:  # a round already open, or nothing to vote on
@@ -253,8 +253,6 @@ def _open(tx: Tx, due: datetime) -> Outcome:
 
 
 def _close(tx: Tx, due: datetime) -> Outcome:
-    from bot.closing import close_round_now
-
     try:
         reply = close_round_now(tx)
         return Outcome(posts=list(reply.public), round_changed=reply.round_changed)

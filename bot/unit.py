@@ -13,6 +13,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -30,6 +32,8 @@ OUTAGE_BUDGET = 30.0
 """Seconds a transaction keeps trying through an outage before it gives up."""
 FIRST_PAUSE = 0.05
 MAX_PAUSE = 2.0
+WORK_THREADS = 16
+QUICK_THREADS = 4
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -56,6 +60,10 @@ class Unit:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        # Transactions wait out outages in their threads; requests are recorded on threads of
+        # their own, so recording one never queues behind work that is waiting for the database.
+        self._work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="yomikai-db")
+        self._quick = ThreadPoolExecutor(QUICK_THREADS, thread_name_prefix="yomikai-receive")
 
     async def in_thread(
         self,
@@ -66,9 +74,13 @@ class Unit:
         read_only: bool = False,
     ) -> T:
         """Run ``step`` in one transaction on a worker thread (the loop never waits on SQL)."""
-        return await asyncio.to_thread(
-            self.transact, step, budget=budget, quick=quick, read_only=read_only
-        )
+        work = partial(self.transact, step, budget=budget, quick=quick, read_only=read_only)
+        pool = self._quick if quick else self._work
+        return await asyncio.get_running_loop().run_in_executor(pool, work)
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run blocking database work (a whole command) on the database threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._work, work)
 
     def transact(
         self,
