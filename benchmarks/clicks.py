@@ -54,6 +54,7 @@ async def main() -> None:
         core = Yomikai(db, Services(PaperCatalog(db, arxiv), GroupDefaults()), ManualClock())
         adapter = build(slack_settings(fake), core, host="127.0.0.1", port=0)
         await adapter.start()
+        core.connect(adapter)  # as the composition root does: posts go out through it
         async with aiohttp.ClientSession() as http:
             side = SlackSide(SimpleNamespace(socket_mode=False, port=adapter.port), fake, http)  # type: ignore[arg-type]
             await side.command("alice", "/yomikai setup")

@@ -61,6 +61,7 @@ async def run(replicas: int, fake: FakeDiscord, arxiv: ArxivSource, folder: Path
             core, "fake-bot-token", guild_id=GUILD_ID, api_url=fake.url, ready_timeout=0.01
         )
         await adapter.start()
+        core.connect(adapter)  # as the composition root does: posts go out through it
         adapters.append(adapter)
     chat = DiscordChat(adapters[0], fake)
     await chat.run("ada", "yomikai-admin setup")
