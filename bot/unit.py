@@ -36,6 +36,12 @@ WORK_THREADS = 16
 QUICK_THREADS = 4
 
 
+# Transactions wait out outages in their threads; requests are recorded on threads of their own
+# (one set per process), so recording one never queues behind work waiting for the database.
+_WORK = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="yomikai-db")
+_QUICK = ThreadPoolExecutor(QUICK_THREADS, thread_name_prefix="yomikai-receive")
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database did not answer within the budget (raised from the last error)."""
 
@@ -60,10 +66,6 @@ class Unit:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        # Transactions wait out outages in their threads; requests are recorded on threads of
-        # their own, so recording one never queues behind work that is waiting for the database.
-        self._work = ThreadPoolExecutor(WORK_THREADS, thread_name_prefix="yomikai-db")
-        self._quick = ThreadPoolExecutor(QUICK_THREADS, thread_name_prefix="yomikai-receive")
 
     async def in_thread(
         self,
@@ -75,12 +77,12 @@ class Unit:
     ) -> T:
         """Run ``step`` in one transaction on a worker thread (the loop never waits on SQL)."""
         work = partial(self.transact, step, budget=budget, quick=quick, read_only=read_only)
-        pool = self._quick if quick else self._work
+        pool = _QUICK if quick else _WORK
         return await asyncio.get_running_loop().run_in_executor(pool, work)
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run blocking database work (a whole command) on the database threads."""
-        return await asyncio.get_running_loop().run_in_executor(self._work, work)
+        return await asyncio.get_running_loop().run_in_executor(_WORK, work)
 
     def transact(
         self,

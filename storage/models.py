@@ -206,6 +206,9 @@ class OutboxPost(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="reading_group.id", index=True)
     key: str = Field(max_length=200, unique=True)
+    token: str = Field(default="", max_length=32)
+    """Made once per row: what the platform tells this post apart by (a nonce, metadata), so a
+    database started afresh, reusing the same keys, never matches an older post."""
     kind: str = Field(default="post", max_length=16)
     """``post`` (to the group's channel), ``dm`` (to ``target``, a member) or ``redraw``."""
     target: str = Field(default="", max_length=64)

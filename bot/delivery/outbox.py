@@ -8,6 +8,7 @@ be on the platform (``Leased.since``) and lets the adapter look before it posts 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +51,7 @@ def enqueue(
     values: dict[str, Any] = {
         "group_id": group_id,
         "key": key[:200],
+        "token": uuid.uuid4().hex,
         "kind": kind,
         "target": target,
         "payload": None
@@ -114,6 +116,8 @@ class Leased:
     since: datetime | None
     """Set when an earlier attempt may have posted it: look on the platform from here on."""
     attempts: int
+    token: str
+    """What the platform is told to tell this post apart by (a nonce, Slack metadata)."""
 
 
 def lease(session: Session, post_id: int, now: datetime) -> Leased | None:
@@ -162,6 +166,7 @@ def lease(session: Session, post_id: int, now: datetime) -> Leased | None:
         message,
         since,
         post.attempts + 1,
+        post.token or f"{post.key}@{post.created_at.timestamp():.6f}",
     )
 
 

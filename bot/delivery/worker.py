@@ -152,10 +152,10 @@ class Delivery:
                 leased.target,
                 message,
                 fallback_channel_id=leased.channel_id,
-                key=leased.key,
+                key=leased.token,
                 since=leased.since,
             )
-        return await adapter.post(leased.channel_id, message, key=leased.key, since=leased.since)
+        return await adapter.post(leased.channel_id, message, key=leased.token, since=leased.since)
 
     async def _redraw(self, adapter: ChatAdapter, leased: outbox.Leased) -> str | None:
         round_id = int(leased.target)

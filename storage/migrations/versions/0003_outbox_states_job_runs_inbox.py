@@ -52,6 +52,14 @@ def upgrade() -> None:
         )
         batch_op.add_column(
             sa.Column(
+                "token",
+                sqlmodel.sql.sqltypes.AutoString(length=32),
+                nullable=False,
+                server_default="",
+            )
+        )
+        batch_op.add_column(
+            sa.Column(
                 "target",
                 sqlmodel.sql.sqltypes.AutoString(length=64),
                 nullable=False,
@@ -143,6 +151,7 @@ def downgrade() -> None:
         batch_op.drop_column("state")
         batch_op.drop_column("payload")
         batch_op.drop_column("target")
+        batch_op.drop_column("token")
         batch_op.drop_column("kind")
 
     with op.batch_alter_table("job_run", schema=None) as batch_op:
