@@ -32,11 +32,12 @@ SCOPES = {
 DESCRIPTION = "Runs the weekly paper reading session (読み会) — nominate, vote, present."
 HEADER = """\
 # Yomikai's Slack app manifest: paste it at https://api.slack.com/apps → Create New App →
-# From a manifest. It is set up for Socket Mode (no public URL needed; the README's default).
-# For HTTP mode instead: replace yomikai.example.org below with the public HTTPS address that
-# reaches YOMIKAI_HTTP_PORT, and set socket_mode_enabled to false.
+# From a manifest. {mode}
 # Made from the command registry by `yomikai slack-manifest`; do not edit by hand.
 """
+SOCKET = """This one is for Socket Mode (no public URL needed; the README's default).
+# For HTTP mode: yomikai slack-manifest --http --url https://<your address>/slack/events"""
+HTTP = "This one is for HTTP mode, with Slack's requests sent to the address it names."
 
 
 def _sentence(text: str) -> str:
@@ -104,4 +105,4 @@ def render(url: str = PLACEHOLDER_URL, *, socket_mode: bool = True) -> str:
     )
     for scope, why in SCOPES.items():
         text = text.replace(f"    - {scope}\n", f"    - {scope} # {why}\n", 1)
-    return HEADER + text
+    return HEADER.format(mode=SOCKET if socket_mode else HTTP) + text
