@@ -39,7 +39,7 @@ from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.paperswithcode import PapersWithCodeSource
 from bot.sources.trending import ArxivListingSource, TrendingChain
-from bot.unit import DatabaseUnavailable
+from bot.unit import DatabaseUnavailable, reason
 from storage import backup
 from storage.db import Database
 from storage.migrate import current, upgrade
@@ -55,7 +55,7 @@ async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
         upgrade(db.engine)  # under a lock: replicas starting together migrate once
     except (OperationalError, InterfaceError) as error:
         db.dispose()
-        raise DatabaseUnavailable(_reason(error)) from None
+        raise DatabaseUnavailable(reason(error)) from None
     arxiv = ArxivSource(settings.arxiv_api_url)
     trending = TrendingChain(
         [
@@ -118,12 +118,6 @@ async def run(settings: Settings, console: Console) -> None:
 def _shown(url: str) -> str:
     """A database URL as it may be printed: without its password."""
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _reason(error: BaseException) -> str:
-    orig = getattr(error, "orig", None) or error
-    lines = str(orig).strip().splitlines()
-    return lines[0][:200] if lines else type(orig).__name__
 
 
 class StartError(RuntimeError):

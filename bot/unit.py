@@ -115,14 +115,14 @@ class Unit:
                 wait = pause * (0.5 + random.random())
                 if not is_outage(error) or time.monotonic() + wait + attempt > deadline:
                     if is_outage(error):
-                        raise DatabaseUnavailable(_reason(error)) from error
+                        raise DatabaseUnavailable(reason(error)) from error
                     raise
-                log.warning("the database is unavailable (%s); trying again", _reason(error))
+                log.warning("the database is unavailable (%s); trying again", reason(error))
                 time.sleep(wait)
                 pause = min(pause * 2, MAX_PAUSE)
 
 
-def _reason(error: BaseException) -> str:
+def reason(error: BaseException) -> str:
     """The first line of the driver's message, without the statement or its parameters."""
     orig = getattr(error, "orig", None) or error
     return str(orig).strip().splitlines()[0][:200] if str(orig).strip() else type(orig).__name__
