@@ -9,7 +9,7 @@ be on the platform (``Leased.since``) and lets the adapter look before it posts 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,15 +54,20 @@ def enqueue(
         "token": uuid.uuid4().hex,
         "kind": kind,
         "target": target,
-        "payload": None
-        if message is None or isinstance(message, CandidateList)
-        else codec.dump(message),
+        "payload": _payload(message),
         "state": PENDING,
         "attempts": 0,
         "error": "",
         "created_at": now,
     }
     return insert_ignore(session, OutboxPost, values, ("key",))
+
+
+def _payload(message: Message | None) -> dict[str, object] | None:
+    """What a row keeps of its message; a ballot is drawn fresh when it is sent."""
+    if message is None or isinstance(message, CandidateList):
+        return None
+    return codec.dump(message)
 
 
 def queue(
@@ -120,11 +125,15 @@ class Leased:
     """What the platform is told to tell this post apart by (a nonce, Slack metadata)."""
 
 
-def lease(session: Session, post_id: int, now: datetime) -> Leased | None:
-    """Take row ``post_id`` for this sender, or None (sent, someone else's, or not due)."""
+def lease(
+    session: Session, post_id: int, now: datetime, platforms: Collection[str]
+) -> Leased | None:
+    """Take row ``post_id`` for this sender, or None: sent, someone else's, not due, or for a
+    platform this sender does not serve (``platforms``; another process sends it)."""
     table = OutboxPost.__table__  # type: ignore[attr-defined]
     post = session.get(OutboxPost, post_id)
-    if post is None:
+    group = session.get(Group, post.group_id) if post is not None else None
+    if post is None or group is None or group.platform not in platforms:
         return None
     since = post.first_sent_at if post.attempts else None
     taken = session.execute(
@@ -147,8 +156,6 @@ def lease(session: Session, post_id: int, now: datetime) -> Leased | None:
     ).rowcount  # type: ignore[attr-defined]
     if taken != 1:
         return None
-    group = session.get(Group, post.group_id)
-    assert group is not None
     message: Message | None
     if post.kind == REDRAW:
         message = None

@@ -108,13 +108,11 @@ class Delivery:
     async def _send(self, post_id: int) -> Sent | None:
         """Lease and send one post; None when it is not ours to send now (not due, taken)."""
         now = self.unit.clock.now()
-        leased = await self.unit.in_thread(lambda s: outbox.lease(s, post_id, now))
+        platforms = set(self.adapters)
+        leased = await self.unit.in_thread(lambda s: outbox.lease(s, post_id, now, platforms))
         if leased is None:
             return None
-        adapter = self.adapters.get(leased.platform)
-        if adapter is None:  # another process serves this platform; give the row back
-            await self._retry(leased, DeliveryError("no adapter here", transient=True), 0.0)
-            return None
+        adapter = self.adapters[leased.platform]
         try:
             ref = await asyncio.wait_for(self._call(adapter, leased), SEND_TIMEOUT)
         except DeliveryError as error:
