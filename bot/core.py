@@ -338,21 +338,23 @@ class Yomikai:
             if isinstance(result, Reply):
                 if result.locale is None:
                     result = replace(result, locale=tx.tr.locale)
-                posts = self._queue(session, inv, result, now)
+                posts = self._queue(tx, result)
             return _Ran(result, posts)
 
         return self.unit.transact(command, read_only=spec.read_only)
 
     @staticmethod
-    def _queue(session: Session, inv: Invocation, reply: Reply, now: datetime) -> list[int]:
+    def _queue(tx: Tx, reply: Reply) -> list[int]:
+        """Queue what the reply announces, in the command's transaction; the rows' ids."""
         if not reply.public:
             return []
-        group = group_for_channel(session, inv.platform, inv.channel_id)  # setup may have made it
-        if group is None or group.id is None:
+        inv = tx.inv
+        group = tx.group or group_for_channel(tx.session, inv.platform, inv.channel_id)
+        if group is None or group.id is None:  # (setup makes the group during its step)
             return []
         prefix = f"req:{inv.request_key}" if inv.request_key else f"cmd:{uuid.uuid4().hex}"
         redraw = reply.round_changed
-        return outbox.queue(session, group.id, prefix, now, posts=reply.public, redraw=redraw)
+        return outbox.queue(tx.session, group.id, prefix, tx.now, posts=reply.public, redraw=redraw)
 
     def _locale(self, inv: Invocation) -> str:
         try:

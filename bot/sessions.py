@@ -10,7 +10,7 @@ from sqlmodel import select
 from bot.context import Tx
 from bot.errors import UserError
 from storage.models import ReadingSession, Slot
-from storage.queries import sessions_of
+from storage.queries import next_session, sessions_of
 
 MEETING_LASTS = timedelta(hours=12)
 """How long after it starts a meeting is still the one commands mean."""
@@ -24,9 +24,7 @@ def current_session(tx: Tx, *, required: bool = True) -> ReadingSession | None:
     """The session commands mean: the next meeting (still the day's own until twelve hours
     after it started); when none is ahead, the latest one. With two rounds closed in one week,
     that is the earlier meeting until it is over; ``/summary n DATE`` reaches the other."""
-    readings = sessions_of(tx.session, tx.bound_group.id or 0)
-    ahead = [r for r in readings if r.meets_at + MEETING_LASTS >= tx.now]
-    reading = ahead[0] if ahead else (readings[-1] if readings else None)
+    reading = next_session(tx.session, tx.bound_group.id or 0, tx.now - MEETING_LASTS)
     if reading is None and required:
         raise UserError("session.none_yet", show_usage=False)
     return reading

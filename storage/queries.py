@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func
@@ -66,6 +67,15 @@ def open_round(session: Session, group_id: int) -> Round | None:
     return session.exec(
         select(Round).where(Round.group_id == group_id, col(Round.closed_at).is_(None))
     ).first()
+
+
+def next_session(session: Session, group_id: int, since: datetime) -> ReadingSession | None:
+    """The group's first session meeting at ``since`` or later; else its latest one."""
+    mine = select(ReadingSession).where(ReadingSession.group_id == group_id)
+    ahead = session.exec(
+        mine.where(col(ReadingSession.meets_at) >= since).order_by(col(ReadingSession.meets_at))
+    ).first()
+    return ahead or session.exec(mine.order_by(col(ReadingSession.meets_at).desc())).first()
 
 
 def sessions_of(session: Session, group_id: int) -> list[ReadingSession]:
