@@ -21,24 +21,24 @@ QUICK_TIMEOUT_MS = 2_000
 within Slack's and Discord's 3 s."""
 
 
-def make_engine(
-    url: str, *, wait_ms: int = SQLITE_BUSY_TIMEOUT_MS, read_only: bool = False
-) -> Engine:
+def make_engine(url: str, *, wait_ms: int | None = None, read_only: bool = False) -> Engine:
     """An engine for ``url``; for SQLite, WAL mode, a busy timeout and write-ahead locking.
 
-    ``wait_ms`` bounds how long a statement waits for a lock (and PostgreSQL for a connection).
+    ``wait_ms`` bounds how long a statement waits for a lock and PostgreSQL for a connection
+    (default: SQLite waits ``SQLITE_BUSY_TIMEOUT_MS``, PostgreSQL as long as it takes).
     ``read_only`` (SQLite): transactions begin deferred, so reads never queue for the write
     lock (WAL lets them read beside a writer).
     """
     if make_url(url).get_backend_name() != "sqlite":
-        if wait_ms == SQLITE_BUSY_TIMEOUT_MS:
+        if wait_ms is None:
             return create_engine(url, pool_pre_ping=True)
         options = f"-c lock_timeout={wait_ms} -c statement_timeout={2 * wait_ms}"
         connect = {"connect_timeout": max(1, wait_ms // 1000), "options": options}
         return create_engine(url, pool_pre_ping=True, pool_size=2, connect_args=connect)
+    busy_ms = SQLITE_BUSY_TIMEOUT_MS if wait_ms is None else wait_ms
     engine = create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": wait_ms / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
     )
 
     @event.listens_for(engine, "connect")
@@ -48,7 +48,7 @@ def make_engine(
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={wait_ms}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
