@@ -105,11 +105,11 @@ def _callback(spec: CommandSpec, handlers: Handlers) -> Callback:
     head, _, sub = spec.path.partition(" ")
 
     async def callback(interaction: discord.Interaction, **values: Any) -> None:
-        if spec.path == "card":  # fields typed as options are saved as they are, no parsing
-            fields = {a.field: values[a.name] for a in spec.args if a.field and values.get(a.name)}
-            if fields:
-                await handlers.card(interaction, int(values["n"]), fields)
-                return
+        # Card fields typed as options are saved as they are, never parsed out of a text.
+        fields = {a.field: values[a.name] for a in spec.args if a.field and values.get(a.name)}
+        if fields:
+            await handlers.card(interaction, int(values["n"]), fields)
+            return
         text = _text(spec.args, values)
         await handlers.command(interaction, head, f"{sub} {text}".strip() if sub else text)
 
