@@ -100,15 +100,20 @@ class JobRunner:
     async def run_scheduled(self, group_id: int, job: str) -> None:
         """Run ``job`` for the due time it serves now, once across every process. Never raises."""
         now = self.unit.clock.now()
-        try:
-            group = await self.unit.in_thread(lambda s: s.get(Group, group_id))
+
+        def look(session: Session) -> tuple[Group | None, datetime | None, bool]:
+            """The group, the due time this run serves, and whether that run happened."""
+            group = session.get(Group, group_id)
             due = schedule.latest_due(group, job, now, GRACE) if group else None
-            if group is None or due is None:
+            return group, due, due is not None and _ran(session, run_key(group_id, job, due))
+
+        try:
+            group, due, ran = await self.unit.in_thread(look, read_only=True)
+            if group is None or due is None or ran:
                 return
-            key = run_key(group_id, job, due)
-            if await self.unit.in_thread(lambda s: _ran(s, key)):
-                return
-            outcome = await self.run(group_id, job, due, claim=key)
+            outcome = await self.run(
+                group_id, job, due, claim=run_key(group_id, job, due), group=group
+            )
             posted, dms = len(outcome.posts), len(outcome.dms)
             log.info("%s for group %d at %s: %d posts, %d DMs", job, group_id, due, posted, dms)
         except Exception:
@@ -123,13 +128,16 @@ class JobRunner:
         by_hand: bool = False,
         claim: str | None = None,
         request: str = "",
+        group: Group | None = None,
     ) -> Outcome:
         """Run ``job`` as due at ``due``, claiming ``claim`` with its work; deliver what it says.
 
         Run by hand, ``remind`` looks at the next session however far away it is; ``request``
-        is the organizer's recorded request, marked done in the job's transaction.
+        is the organizer's recorded request, marked done in the job's transaction; ``group``,
+        when the caller has read it already.
         """
-        group = await self.unit.in_thread(lambda s: s.get(Group, group_id))
+        if group is None:
+            group = await self.unit.in_thread(lambda s: s.get(Group, group_id), read_only=True)
         if group is None:
             return Outcome()
         match job:
