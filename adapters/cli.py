@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import replace
 from typing import TextIO, cast
 
 import aiohttp
@@ -20,8 +22,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session, select
 
 from adapters.console.chat import ConsoleChat
+from adapters.console.render import render_draft
 from adapters.discord import DiscordAdapter
 from adapters.discord import build as build_discord
 from adapters.slack import SlackAdapter, SlackStartError
@@ -32,17 +36,26 @@ from bot.clock import SystemClock
 from bot.config import Settings, describe_errors
 from bot.context import Services
 from bot.core import Yomikai
+from bot.drafting.draft import Draft, Hints
+from bot.drafting.drafter import Drafter
+from bot.drafting.model import ModelClient
+from bot.drafting.pages import PaperPages
+from bot.errors import UserError
 from bot.group_setup import GroupDefaults
+from bot.i18n import LOCALES, t
+from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.papers import PaperCatalog
 from bot.scheduler import Scheduler
 from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.paperswithcode import PapersWithCodeSource
+from bot.sources.politeness import Budget, SharedBudget
 from bot.sources.trending import ArxivListingSource, TrendingChain
-from bot.unit import DatabaseUnavailable, reason
+from bot.unit import DatabaseUnavailable, Unit, reason
 from storage import backup
 from storage.db import Database
 from storage.migrate import current, upgrade
+from storage.models import Paper, PoolEntry
 
 log = logging.getLogger("yomikai")
 
@@ -56,7 +69,8 @@ async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
     except (OperationalError, InterfaceError) as error:
         db.dispose()
         raise DatabaseUnavailable(reason(error)) from None
-    arxiv = ArxivSource(settings.arxiv_api_url)
+    # arXiv's API and its HTML pages share one budget for the whole installation.
+    arxiv = ArxivSource(settings.arxiv_api_url, budget=SharedBudget(db, "arxiv", spacing=3.0))
     trending = TrendingChain(
         [
             HuggingFaceSource(settings.hf_api_url),
@@ -69,12 +83,26 @@ async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
         defaults=GroupDefaults(timezone=settings.timezone, locale=settings.locale),
         trending=trending,
     )
+    core = Yomikai(db, services, SystemClock())
+    drafter = build_drafter(settings, core.unit, arxiv.budget)
+    core.services = replace(services, drafter=drafter)
     try:
-        yield Yomikai(db, services, SystemClock())
+        yield core
     finally:
+        await drafter.aclose()
         await trending.aclose()
         await arxiv.aclose()
         db.dispose()
+
+
+def build_drafter(settings: Settings, unit: Unit, budget: Budget) -> Drafter:
+    """Offline drafts from the HTML author block; a model's too when YOMIKAI_LLM_* is set."""
+    pages = PaperPages(unit, budget, settings.arxiv_html_url, settings.ar5iv_url)
+    model = None
+    if settings.llm_base_url and settings.llm_model:
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        model = ModelClient(unit, settings.llm_base_url, settings.llm_model, key)
+    return Drafter(pages, model)
 
 
 async def run(settings: Settings, console: Console) -> None:
@@ -168,6 +196,55 @@ def _open(name: str, mode: str) -> Iterator[TextIO]:
         yield cast(TextIO, handle)
 
 
+async def draft_paper(settings: Settings, paper: str, language: str) -> Draft:
+    """``yomikai draft``: one paper's draft as a new card would get it (nothing is stored
+    but the paper's metadata, its HTML author block and the model's answer, as caches)."""
+    arxiv_id = parse_paper_id(paper).canonical
+    async with built_core(settings) as core:
+        now = core.clock.now()
+        await core.services.catalog.ensure([arxiv_id], now)
+
+        def look(session: Session) -> tuple[Paper | None, Hints]:
+            found = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).first()
+            entry = (
+                found
+                and session.exec(select(PoolEntry).where(PoolEntry.paper_id == found.id)).first()
+            )
+            return found, Hints.from_extras(entry.extras) if entry else Hints()
+
+        found, hints = await core.unit.in_thread(look, read_only=True)
+        drafter = core.services.drafter
+        if found is None or drafter is None:
+            raise DraftError(f"arXiv does not know {arxiv_id}")
+        return await drafter.draft(await drafter.facts(found, hints), language)
+
+
+class DraftError(RuntimeError):
+    """``yomikai draft`` could not draft the paper; the message says why."""
+
+
+def draft_command(options: argparse.Namespace, settings: Settings, console: Console) -> int:
+    err = Console(stderr=True)
+    try:
+        draft = asyncio.run(draft_paper(settings, options.paper, options.language))
+    except PaperIdError as error:
+        err.print(f"yomikai draft: {error}", style="bold red", markup=False)
+        return 2
+    except UserError as error:  # arXiv could not be reached
+        err.print(
+            f"yomikai draft: {t(options.language, error.key)}", style="bold red", markup=False
+        )
+        return 2
+    except (DraftError, DatabaseUnavailable) as error:
+        err.print(f"yomikai draft: {error}", style="bold red", markup=False)
+        return 2
+    if options.json:
+        sys.stdout.write(json.dumps(draft.as_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        console.print(render_draft(draft, options.language))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yomikai", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
@@ -185,6 +262,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     manifest.add_argument("--url", default=PLACEHOLDER_URL, help="your /slack/events address")
     manifest.add_argument("--http", action="store_true", help="HTTP mode, not Socket Mode")
+    drafting = commands.add_parser(
+        "draft", help="print the card draft of one paper (to try a model, or measure drafts)"
+    )
+    drafting.add_argument("paper", help="an arXiv id or URL")
+    drafting.add_argument(
+        "--language", choices=LOCALES, default=None, help="default: YOMIKAI_LOCALE"
+    )
+    drafting.add_argument("--json", action="store_true", help="print the draft as JSON")
     options = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if options.verbose else logging.WARNING,
@@ -202,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if options.command == "db":
         return database_command(options, settings, console)
+    if options.command == "draft":
+        options.language = options.language or settings.locale
+        return draft_command(options, settings, console)
     if options.command == "slack-manifest":
         sys.stdout.write(render_manifest(options.url, socket_mode=not options.http))
         return 0

@@ -6,12 +6,13 @@ from datetime import datetime
 
 from bot.calendar import next_weekly
 from bot.context import Tx
+from bot.drafting.draft import PENDING
 from bot.messages import Reply
 from bot.rotation import free_presenters
 from bot.schedule import PREPARATION
 from bot.views import agenda
 from bot.voting import ballots, current_round, ranked
-from storage.models import ReadingSession, Slot
+from storage.models import Card, ReadingSession, Slot
 from storage.queries import sessions_of
 
 
@@ -55,5 +56,8 @@ def close_round_now(tx: Tx) -> Reply:
             presenter_id=presenter.id if presenter else None,
         )
         tx.session.add(slot)
+        if tx.drafting:  # drafted in the background (bot.drafting.worker): the agenda goes now
+            tx.session.flush()
+            tx.session.add(Card(slot_id=slot.id or 0, updated_at=tx.now, draft_state=PENDING))
     tx.session.flush()
     return Reply(public=(agenda(tx.session, group, reading),), round_changed=round_.id)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.drafting.pages import DEFAULT_AR5IV_URL, DEFAULT_ARXIV_HTML_URL
 from bot.i18n import LOCALES
 from bot.sources.arxiv_source import DEFAULT_ARXIV_API_URL
 from bot.sources.paperswithcode import DEFAULT_PWC_API_URL
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
     discord_guild_id: int | None = Field(None, validation_alias="DISCORD_GUILD_ID")
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
+    arxiv_html_url: str = Field(DEFAULT_ARXIV_HTML_URL, validation_alias="YOMIKAI_ARXIV_HTML_URL")
+    ar5iv_url: str = Field(DEFAULT_AR5IV_URL, validation_alias="YOMIKAI_AR5IV_URL")
+    llm_base_url: str | None = Field(None, validation_alias="YOMIKAI_LLM_BASE_URL")
+    llm_model: str | None = Field(None, validation_alias="YOMIKAI_LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(None, validation_alias="YOMIKAI_LLM_API_KEY")
 
     @property
     def slack_enabled(self) -> bool:
@@ -41,6 +47,15 @@ class Settings(BaseSettings):
     @property
     def discord_enabled(self) -> bool:
         return self.discord_bot_token is not None
+
+    @model_validator(mode="after")
+    def _model_named(self) -> Settings:
+        if bool(self.llm_base_url) != bool(self.llm_model):
+            raise ValueError(
+                "YOMIKAI_LLM_BASE_URL and YOMIKAI_LLM_MODEL go together: set both (or neither,"
+                " for the offline drafts)"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -58,7 +73,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a shipped language ({', '.join(LOCALES)})")
         return value
 
-    @field_validator("database_url", "arxiv_api_url")
+    @field_validator("database_url", "arxiv_api_url", "arxiv_html_url", "ar5iv_url")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
@@ -73,8 +88,10 @@ def describe_errors(error: ValidationError) -> list[str]:
     """One line per bad variable, named as the user wrote it (never echoing a secret)."""
     lines = []
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "?"
-        name = ENV_NAMES.get(field, field.upper())
+        field = str(item["loc"][0]) if item["loc"] else ""
         message = item["msg"].removeprefix("Value error, ")
-        lines.append(f"{name}: {message}")
+        if not field:  # about several variables together; the message names them
+            lines.append(message)
+            continue
+        lines.append(f"{ENV_NAMES.get(field, field.upper())}: {message}")
     return lines

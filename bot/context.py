@@ -14,6 +14,7 @@ from bot.i18n import Translator
 from storage.models import Group, Member
 
 if TYPE_CHECKING:
+    from bot.drafting.drafter import Drafter
     from bot.group_setup import GroupDefaults
     from bot.papers import PaperCatalog
     from bot.sources.trending import TrendingChain
@@ -26,6 +27,8 @@ class Services:
     catalog: PaperCatalog
     defaults: GroupDefaults
     trending: TrendingChain | None = None
+    drafter: Drafter | None = None
+    """Drafts cards in the background; None: cards start empty (the presenter writes them)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class Tx:
     now: datetime
     tr: Translator
     prepared: Any = None
+    drafting: bool = False
+    """Cards are drafted here (a drafter is configured): closing a round asks for drafts."""
 
     @property
     def bound_group(self) -> Group:

@@ -25,6 +25,7 @@ from bot.clock import Clock
 from bot.context import Invocation, Services, Tx
 from bot.delivery import inbox, outbox
 from bot.delivery.worker import Delivery, Sent
+from bot.drafting.worker import DraftWorker
 from bot.errors import UserError
 from bot.group_setup import ensure_member
 from bot.i18n import DEFAULT_LOCALE, Translator, t
@@ -72,6 +73,7 @@ class Yomikai:
         self.adapters: dict[str, ChatAdapter] = {}
         self.delivery = Delivery(self.unit, self.adapters)
         self.jobs = JobRunner(self.unit, services, self.delivery)
+        self.drafts: DraftWorker | None = None
         self.services = services
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
         """Called after a group's setup or schedule changed (the scheduler reschedules)."""
@@ -88,6 +90,9 @@ class Yomikai:
         """The paper sources and defaults; the jobs use the same ones."""
         self._services = services
         self.jobs.services = services
+        drafter = services.drafter
+        self.drafts = DraftWorker(self.unit, drafter) if drafter is not None else None
+        self.jobs.after = self.drafts.wake if self.drafts is not None else None
 
     def connect(self, adapter: ChatAdapter) -> None:
         """Let the delivery worker and jobs reach groups on ``adapter.platform``."""
@@ -114,10 +119,16 @@ class Yomikai:
             asyncio.create_task(self.delivery.run(self._stop), name="delivery"),
             asyncio.create_task(self._replay_loop(), name="inbox replay"),
         ]
+        if self.drafts is not None:
+            self._background.append(
+                asyncio.create_task(self.drafts.run(self._stop), name="drafting")
+            )
 
     async def stop(self) -> None:
         self._stop.set()
         self.delivery.wake()
+        if self.drafts is not None:
+            self.drafts.wake()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -218,6 +229,8 @@ class Yomikai:
             if isinstance(ran.result, JobPermit) and spec.job:
                 return await self._run_job(spec.job, ran.result, now, inv.request_key)
             reply = await self._delivered(ran)
+            if self.drafts is not None and not spec.read_only:
+                self.drafts.wake()  # a round closed or a card asked for its draft
             if spec.changes_schedule and self.on_schedule_change is not None:
                 await self.on_schedule_change()
             return reply
@@ -332,7 +345,7 @@ class Yomikai:
                 member = ensure_member(session, group.id, inv.user_id, inv.user_name, now)
             locale = group.locale if group else self.services.defaults.locale
             tr = Translator(locale, spelling(inv.organizer_command))
-            tx = Tx(session, inv, group, member, now, tr, prepared)
+            tx = Tx(session, inv, group, member, now, tr, prepared, self.drafts is not None)
             result = step(tx, inv.text)
             posts: list[int] = []
             if isinstance(result, Reply):

@@ -48,9 +48,16 @@ def card_markdown(card: SummaryCard, *, level: int = 1) -> str:
     lines.append(card.url)
     if card.summary:
         lines += ["", f"{sub} {t(loc, 'card.summary')}", "", card.summary]
+    if card.abstract:
+        lines += ["", f"{sub} {t(loc, 'render.abstract')}", "", card.abstract]
+    if card.translated_abstract:
+        lines += ["", f"{sub} {t(loc, 'card.translated_abstract')}", "", card.translated_abstract]
     for item in card.fields:
-        lines += ["", f"{sub} {t(loc, f'card.{item.key}')}", ""]
+        lines += ["", f"{sub} {item.label(loc)}", ""]
         lines.append(item.value or t(loc, "render.not_yet"))
     if card.presenter:
         lines += ["", f"{t(loc, 'render.presenter')}: {card.presenter.name}"]
+    small = card.small_print()
+    if small:
+        lines += ["", *(f"> {line}" for line in small)]
     return "\n".join(lines) + "\n"

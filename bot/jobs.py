@@ -26,7 +26,7 @@ from bot.delivery import inbox, outbox
 from bot.delivery.worker import Delivery
 from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import CARD_FIELDS, Message, Notice, Reminder
+from bot.messages import Message, Notice, Reminder
 from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
 from bot.unit import Unit
@@ -75,10 +75,10 @@ def permit(tx: Tx, _text: str) -> JobPermit:
     return JobPermit(tx.bound_group.id or 0, tx.bound_group.locale)
 
 
-def job_tx(session: Session, group: Group, now: datetime) -> Tx:
+def job_tx(session: Session, group: Group, now: datetime, *, drafting: bool = False) -> Tx:
     """A transaction context for a job: the group, no member (jobs act for nobody)."""
     inv = Invocation(group.platform, group.channel_id, "", "Yomikai", "job")
-    return Tx(session, inv, group, None, now, Translator(group.locale))
+    return Tx(session, inv, group, None, now, Translator(group.locale), drafting=drafting)
 
 
 def claim_run(session: Session, group_id: int, key: str, now: datetime) -> bool:
@@ -96,6 +96,8 @@ class JobRunner:
         self.unit = unit
         self.services = services
         self.delivery = delivery
+        self.after: Callable[[], None] | None = None
+        """Called after a job's work committed (the core wakes its drafting worker)."""
 
     async def run_scheduled(self, group_id: int, job: str) -> None:
         """Run ``job`` for the due time it serves now, once across every process. Never raises."""
@@ -163,7 +165,8 @@ class JobRunner:
                 return Outcome(), []  # another process ran it meanwhile
             fresh = session.get(Group, group_id)
             assert fresh is not None
-            outcome = step(job_tx(session, fresh, due), due)
+            drafting = self.services.drafter is not None
+            outcome = step(job_tx(session, fresh, due, drafting=drafting), due)
             posts = outbox.queue(
                 session,
                 group_id,
@@ -179,6 +182,8 @@ class JobRunner:
         if posts and group.platform not in self.delivery.adapters:
             log.warning("no %s adapter runs here: group %d not told yet", group.platform, group_id)
         await self.delivery.flush(posts)
+        if self.after is not None:
+            self.after()
         return outcome
 
     async def _poll(self, group: Group, due: datetime, claim: str | None, request: str) -> Outcome:
@@ -290,7 +295,7 @@ def _remind(tx: Tx, due: datetime, *, horizon: timedelta | None) -> Outcome:
         view = summary_card(tx.session, group, reading, slot)
         presenter = view.presenter
         assert presenter is not None
-        missing = tuple(key for key in CARD_FIELDS if not (card and getattr(card, key).strip()))
+        missing = view.missing
         reminder = Reminder(group.locale, slot.number, view.title, view.url, view.meets_at, missing)
         outcome.dms.append((presenter.user_id, reminder))
     return outcome
@@ -308,7 +313,7 @@ def _meet(tx: Tx, due: datetime) -> Outcome:
     missing = []
     for slot in slots_of(tx.session, reading.id or 0):
         view = summary_card(tx.session, group, reading, slot)
-        if view.finished:
+        if all(field.value for field in view.fields):  # a draft not yet confirmed shows as one
             outcome.posts.append(view)
         else:
             who = view.presenter.name if view.presenter else tx.tr("meet.nobody")

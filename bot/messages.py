@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.drafting.draft import SOURCES
 from bot.i18n import t
 
 CARD_FIELDS = ("purpose", "results", "method", "model_name", "affiliations")
 """The five fields that make a card finished, in the order a card shows them."""
 
-CARD_EXTRAS = ("summary", "translated_title")
+CARD_EXTRAS = ("summary", "translated_title", "translated_abstract")
 """Optional parts of a card."""
 
 
@@ -104,6 +105,15 @@ class Agenda:
 class CardField:
     key: str
     value: str
+    drafted: bool = False
+    """The text is the bot's draft, not yet saved by a person."""
+    source: str = ""
+    """Where drafted text came from (``abstract``, ``author block``, … or a model's name)."""
+
+    def label(self, locale: str) -> str:
+        """The field's name, marked while its text is a draft."""
+        name = t(locale, f"card.{self.key}")
+        return t(locale, "render.drafted_label", field=name) if self.drafted else name
 
 
 @dataclass(frozen=True)
@@ -118,24 +128,78 @@ class SummaryCard:
     summary: str
     fields: tuple[CardField, ...]
     presenter: Person | None
+    abstract: str = ""
+    translated_abstract: str = ""
+    notes: tuple[str, ...] = ()
+    """What drafting could not do, as catalog keys (``draft.note.*``), in small print."""
+    drafting: bool = False
+    """A draft is being written (the card fills in shortly)."""
+    extras_drafted: tuple[str, ...] = ()
+    """Which of summary, translated title and translated abstract are still drafts."""
 
     @property
     def finished(self) -> bool:
-        return all(f.value for f in self.fields)
+        """Every field set by a person (a draft counts once its presenter saved it)."""
+        return all(f.value and not f.drafted for f in self.fields)
 
     @property
     def missing(self) -> tuple[str, ...]:
-        return tuple(f.key for f in self.fields if not f.value)
+        """Fields a person still has to write or confirm."""
+        return tuple(f.key for f in self.fields if not f.value or f.drafted)
+
+    @property
+    def drafted(self) -> bool:
+        return any(f.drafted for f in self.fields) or bool(self.extras_drafted)
+
+    def sources(self) -> dict[str, tuple[str, ...]]:
+        """Source → the fields whose text it gave, in card order (the small print)."""
+        found: dict[str, list[str]] = {}
+        for item in self.fields:
+            if item.value and item.source:
+                found.setdefault(item.source, []).append(item.key)
+        return {source: tuple(keys) for source, keys in found.items()}
+
+    def small_print(self) -> tuple[str, ...]:
+        """The lines under a card: a draft on its way, where drafted text came from, and
+        what drafting could not do."""
+        loc = self.locale
+        separator = t(loc, "render.separator")
+        lines = [t(loc, "render.drafting")] if self.drafting else []
+        said = [
+            t(
+                loc,
+                "render.source_line",
+                source=source_name(loc, source),
+                fields=separator.join(t(loc, f"card.{key}") for key in keys),
+            )
+            for source, keys in self.sources().items()
+        ]
+        if said:
+            lines.append(t(loc, "render.sources", sources="; ".join(said)))
+        lines += [t(loc, key) for key in self.notes]
+        return tuple(lines)
+
+
+def more_institutions(locale: str, count: int) -> str:
+    """``+12 more``: the institutions a card leaves out."""
+    return t(locale, "draft.more", count=count)
+
+
+def source_name(locale: str, source: str) -> str:
+    """A source as the catalog names it (``draft.source.*``); any other is a model's name."""
+    return t(locale, f"draft.source.{source}") if source in SOURCES else source
 
 
 @dataclass(frozen=True)
 class CardForm:
-    """Ask the presenter for a card's fields (a modal on Slack/Discord, prompts in the console)."""
+    """Ask the presenter for a card's fields (a modal on Slack/Discord, prompts in the console);
+    the values shown include the draft, and saving the form makes them the presenter's."""
 
     locale: str
     number: int
     title: str
     values: dict[str, str] = field(default_factory=dict)
+    drafted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.drafting.draft import DRAFTING, PENDING
+from bot.drafting.text import plain
 from bot.messages import (
+    CARD_EXTRAS,
     CARD_FIELDS,
     Agenda,
     AgendaSlot,
@@ -64,7 +67,10 @@ def person(member: Member | None) -> Person | None:
 
 
 def card_is_finished(card: Card | None) -> bool:
-    return card is not None and all(getattr(card, key).strip() for key in CARD_FIELDS)
+    """All five fields set by a person (a draft counts once its presenter saved it)."""
+    return card is not None and all(
+        getattr(card, key).strip() and key not in card.drafted for key in CARD_FIELDS
+    )
 
 
 def agenda(session: Session, group: Group, reading: ReadingSession) -> Agenda:
@@ -108,6 +114,14 @@ def summary_card(
         url=paper.url,
         translated_title=card.translated_title,
         summary=card.summary,
-        fields=tuple(CardField(key, getattr(card, key)) for key in CARD_FIELDS),
+        fields=tuple(
+            CardField(key, getattr(card, key), key in card.drafted, card.sources.get(key, ""))
+            for key in CARD_FIELDS
+        ),
         presenter=person(presenter),
+        abstract="\n\n".join(plain(part) for part in paper.abstract.split("\n\n")),
+        translated_abstract=card.translated_abstract,
+        notes=tuple(card.draft_notes),
+        drafting=card.draft_state in (PENDING, DRAFTING),
+        extras_drafted=tuple(key for key in CARD_EXTRAS if key in card.drafted),
     )

@@ -177,7 +177,9 @@ class Slot(SQLModel, table=True):
 
 
 class Card(SQLModel, table=True):
-    """The summary card of a slot; finished when the five fields are set."""
+    """The summary card of a slot; finished when a person has set the five fields."""
+
+    __table_args__ = (Index("card_draft_state", "draft_state", "draft_lease_until"),)
 
     id: int | None = Field(default=None, primary_key=True)
     slot_id: int = Field(foreign_key="slot.id", unique=True)
@@ -188,8 +190,69 @@ class Card(SQLModel, table=True):
     affiliations: str = Field(default="", sa_column=Column(Text, nullable=False))
     summary: str = Field(default="", sa_column=Column(Text, nullable=False))
     translated_title: str = Field(default="", sa_column=Column(Text, nullable=False))
+    translated_abstract: str = Field(default="", sa_column=Column(Text, nullable=False))
     updated_at: datetime = Field(sa_column=_aware())
     updated_by_id: int | None = Field(default=None, foreign_key="member.id")
+    drafted: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Parts whose text is still the bot's draft; a part a person saves leaves this list."""
+    sources: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """Part → where its drafted text came from (``bot.drafting.draft.SOURCES``)."""
+    draft_notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """What the last draft could not do, as catalog keys (``draft.note.*``)."""
+    draft_state: str = Field(default="", max_length=16)
+    """``pending`` (to be drafted, durable across a crash), ``drafting`` (leased until
+    ``draft_lease_until``), ``done``; empty for a card nobody asked a draft of."""
+    draft_lease_until: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    draft_attempts: int = 0
+    drafted_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+
+
+class PaperPage(SQLModel, table=True):
+    """What a paper's HTML full text said, fetched once per version (``bot.drafting.pages``).
+
+    Only what drafting reads is kept: the author block's institutions and the start of the text.
+    """
+
+    __tablename__ = "paper_page"
+    __table_args__ = (UniqueConstraint("arxiv_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    arxiv_id: str = Field(max_length=32)
+    version: int = 0
+    """0: the version was not known, the newest was asked for."""
+    found: str = Field(default="", max_length=16)
+    """``arxiv`` or ``ar5iv`` (where the page was), or empty (no HTML anywhere)."""
+    affiliations: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    fetched_at: datetime = Field(sa_column=_aware())
+
+
+class ModelAnswer(SQLModel, table=True):
+    """A language model's validated draft, cached by (paper, version, language, model)."""
+
+    __tablename__ = "model_answer"
+    __table_args__ = (UniqueConstraint("arxiv_id", "version", "language", "model"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    arxiv_id: str = Field(max_length=32)
+    version: int = 0
+    language: str = Field(max_length=8)
+    model: str = Field(max_length=200)
+    answer: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class PoliteBudget(SQLModel, table=True):
+    """A request budget shared by every process of an installation (arXiv: one request at a
+    time, three seconds apart). ``holder`` has the turn until ``lease_until``; the next turn
+    is free from ``free_at``."""
+
+    __tablename__ = "polite_budget"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(default="", max_length=32)
+    lease_until: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    free_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
 
 
 class OutboxPost(SQLModel, table=True):

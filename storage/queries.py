@@ -26,7 +26,7 @@ T = TypeVar("T", bound=SQLModel)
 def insert_ignore(
     session: Session, model: type[T], values: Mapping[str, Any], conflict: Sequence[str]
 ) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING … RETURNING id: the new row's id, or None if it existed.
+    """INSERT … ON CONFLICT DO NOTHING … RETURNING id: the new row's key, or None if it existed.
 
     Two processes racing to insert the same row both succeed at the SQL level and exactly one
     gets an id back, which is what decides who acts (vote counted, post sent).
@@ -38,7 +38,7 @@ def insert_ignore(
         insert(table)
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(conflict))
-        .returning(table.c.id)
+        .returning(next(iter(table.primary_key.columns)))
     )
     return session.execute(stmt).scalar_one_or_none()
 

@@ -33,6 +33,8 @@ pytest_plugins = [
     "tests.fakes.arxiv_server",
     "tests.fakes.trending_servers",
     "tests.fakes.slack_api",
+    "tests.fakes.paper_sites",
+    "tests.fakes.model_server",
 ]
 
 

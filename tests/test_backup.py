@@ -29,6 +29,9 @@ from storage.db import Database
 from storage.migrate import head
 from storage.models import JobRun, Paper, ReceivedRequest
 from tests.fakes.chat import FakeChat, ManualClock
+from tests.fakes.drafting import drafting
+from tests.fakes.model_server import FakeModel
+from tests.fakes.paper_sites import FakePaperSites
 from tests.fakes.trending_servers import FakeHuggingFace
 
 pytestmark = [pytest.mark.both_engines, pytest.mark.timeout(30)]
@@ -87,9 +90,13 @@ def no_problems(chat: FakeChat) -> None:
     assert not problems, problems
 
 
-async def make_week(chat: FakeChat, fake_hf: FakeHuggingFace) -> SummaryCard:
-    """A week in Japanese through real commands: every table gets rows. Returns card 1."""
+async def make_week(
+    chat: FakeChat, fake_hf: FakeHuggingFace, sites: FakePaperSites, model: FakeModel
+) -> SummaryCard:
+    """A week in Japanese through real commands, cards drafted by a model: every table gets
+    rows. Returns card 1."""
     clock = chat.core.clock
+    drafting(chat.core, sites, model, spacing=0.01)
     fake_hf.fixture_date = clock.now().date().isoformat()
     hf = HuggingFaceSource(fake_hf.url, timeout=1.0, retries=0)
     chat.core.services = replace(chat.core.services, trending=TrendingChain([hf]))
@@ -111,6 +118,7 @@ async def make_week(chat: FakeChat, fake_hf: FakeHuggingFace) -> SummaryCard:
     await chat.say("dave", "/yomikai away 2026-12-16")
     clock.advance(days=1)
     (agenda,) = chat.only(await chat.say("alice", "/yomikai close"), Agenda)
+    assert chat.core.drafts is not None and await chat.core.drafts.pass_once() == 2
     presenter = agenda.slots[0].presenter
     assert presenter is not None
     await chat.say(
@@ -182,12 +190,14 @@ async def test_a_week_survives_export_and_import(
     chat: FakeChat,
     clock: ManualClock,
     fake_hf: FakeHuggingFace,
+    paper_sites: FakePaperSites,
+    fake_model: FakeModel,
     arxiv: ArxivSource,
     db: Database,
     engine: str,
     fresh: MakeDatabase,
 ) -> None:
-    card = await make_week(chat, fake_hf)
+    card = await make_week(chat, fake_hf, paper_sites, fake_model)
     state = export_state(db)
 
     assert state["format"] == FORMAT and state["version"] == VERSION
@@ -213,6 +223,8 @@ async def test_a_backup_moves_to_the_other_engine(
     chat: FakeChat,
     clock: ManualClock,
     fake_hf: FakeHuggingFace,
+    paper_sites: FakePaperSites,
+    fake_model: FakeModel,
     arxiv: ArxivSource,
     db: Database,
     engine: str,
@@ -220,7 +232,7 @@ async def test_a_backup_moves_to_the_other_engine(
 ) -> None:
     """SQLite → PostgreSQL and PostgreSQL → SQLite (skipped without a PostgreSQL cluster)."""
     target = fresh(other(engine))  # skips here, before the week is made, without PostgreSQL
-    card = await make_week(chat, fake_hf)
+    card = await make_week(chat, fake_hf, paper_sites, fake_model)
     await check_restored(export_state(db), target, card, arxiv, clock)
 
 

@@ -73,16 +73,19 @@ async def test_card_prompts_fill_every_field(core: Yomikai) -> None:
     script = io.StringIO(
         "/yomikai setup papers 1\n/yomikai join\n/nominate 2204.06974\n"
         "/yomikai open\n/yomikai close\n/card 1\n"
-        "find backdoors\nthey exist\nsignatures\n-\nMIT, Berkeley\na short summary\n\n"
+        "find backdoors\nthey exist\nsignatures\n\nMIT, Berkeley\na short summary\n\n\n"
         "/summary 1\n"
+        # Enter keeps each value; "-" is a model name too: "the paper names none".
+        "/card 1\n\n\n\n-\n\n\n\n\n"
     )
     out = io.StringIO()
     console = Console(file=out, width=120, color_system=None)
     chat = ConsoleChat(core, console, user="alice", stdin=script, interactive=True)
     await chat.run()
     text = out.getvalue()
-    assert "Still missing: Model name" in text
-    assert "find backdoors" in text and "MIT, Berkeley" in text and "a short summary" in text
+    _, second = text.split("Still missing: Model name")
+    assert "find backdoors" in second and "MIT, Berkeley" in second and "a short summary" in second
+    assert "Card 1 is finished" in second
 
 
 async def test_remind_in_the_console_posts_the_agenda_and_the_reminder_once(

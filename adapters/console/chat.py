@@ -19,7 +19,7 @@ from adapters.console.render import render
 from bot.context import Invocation
 from bot.core import Yomikai
 from bot.i18n import t
-from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Message, Reply
+from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardField, CardForm, Message, Reply
 
 PLATFORM = "console"
 CHANNEL = "console"
@@ -169,13 +169,13 @@ class ConsoleChat:
         for key in CARD_FIELDS + CARD_EXTRAS:
             current = form.values.get(key, "")
             shown = f" [{current[:40]}]" if current else ""
-            raw = await self._read(f"{t(form.locale, f'card.{key}')}{shown}: ")
+            name = CardField(key, current, key in form.drafted).label(form.locale)
+            raw = await self._read(f"{name}{shown}: ")
             if raw is None:
                 return None
-            value = raw.strip()
-            if value == "-":
-                answers[key] = ""
-            elif value:
+            # Enter keeps what is shown, so a draft shown is confirmed by saving the form.
+            value = raw.strip() or current
+            if value:
                 answers[key] = value
         return answers
 

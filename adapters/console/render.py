@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import assert_never
 
 from rich.console import Group, RenderableType
@@ -10,9 +11,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.drafting.draft import Draft
 from bot.export import session_markdown
 from bot.i18n import t
 from bot.messages import (
+    CARD_FIELDS,
     Agenda,
     CandidateList,
     CardForm,
@@ -22,6 +25,8 @@ from bot.messages import (
     Reminder,
     SessionExport,
     SummaryCard,
+    more_institutions,
+    source_name,
 )
 
 
@@ -111,21 +116,48 @@ def _card(card: SummaryCard) -> RenderableType:
     parts.append(Text(card.url, style="cyan"))
     if card.summary:
         parts.append(Text("\n" + card.summary))
+    for label, text in (
+        (t(loc, "render.abstract"), card.abstract),
+        (t(loc, "card.translated_abstract"), card.translated_abstract),
+    ):
+        if text:
+            parts += [Text(f"\n{label}", style="bold"), Text(text)]
     body = Table.grid(padding=(0, 2))
     body.add_column(style="bold")
     body.add_column(ratio=1)
     for field in card.fields:
         value = Text(field.value) if field.value else Text(t(loc, "render.not_yet"), style="dim")
-        body.add_row(t(loc, f"card.{field.key}"), value)
+        body.add_row(field.label(loc), value)
     parts += [Text(""), body]
     if card.presenter:
         parts.append(Text(f"\n{t(loc, 'render.presenter')}: {card.presenter.name}", style="dim"))
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         parts.append(Text(t(loc, "render.draft", missing=missing), style="yellow"))
+    parts += [Text(line, style="dim") for line in card.small_print()]
     heading = t(loc, "render.card_title", number=card.number)
     return Panel(Group(*parts), title=escape(f"{heading} · {card.meets_at:%Y-%m-%d}"))
 
 
 def _reminder(reminder: Reminder) -> RenderableType:
     return Panel(Text(reminder.body()), title=escape(reminder.heading()))
+
+
+def render_draft(draft: Draft, locale: str) -> RenderableType:
+    """``yomikai draft``: every part of the draft, where it came from, and what was missing."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column(ratio=1)
+    table.add_column(style="dim")
+    separator = t(locale, "render.separator")
+    parts = draft.parts(separator, partial(more_institutions, locale))
+    for key in ("translated_title", "summary", "translated_abstract", *CARD_FIELDS):
+        value = parts.get(key, "")
+        shown = Text(value) if value else Text(t(locale, "render.not_yet"), style="dim")
+        source = draft.sources.get(key, "")
+        table.add_row(
+            t(locale, f"card.{key}"), shown, source_name(locale, source) if source else ""
+        )
+    notes = [Text(t(locale, key), style="yellow") for key in draft.notes]
+    title = escape(f"{draft.arxiv_id} · {draft.title}")
+    return Panel(Group(table, *notes), title=title)

@@ -17,15 +17,23 @@ import discord
 from adapters.discord import limits
 from adapters.discord.limits import cut
 from bot.i18n import t
-from bot.messages import CARD_FIELDS, VOTE_ID, CandidateList, CardForm, vote_id
+from bot.messages import (
+    CARD_EXTRAS,
+    CARD_FIELDS,
+    VOTE_ID,
+    CandidateList,
+    CardField,
+    CardForm,
+    vote_id,
+)
 
 FORM_PARTS = {
     "fields": CARD_FIELDS,
-    "extras": ("summary", "translated_title"),
+    "extras": CARD_EXTRAS,
 }
 """Discord allows five text inputs per form: the five card fields, then the two optional parts."""
-INPUT_LIMITS = {"summary": 3000}
-"""The core's limits (``bot.cards``): 1,000 characters a field, 3,000 for the summary."""
+INPUT_LIMITS = {"summary": 3000, "translated_abstract": 3000}
+"""The core's limits (``bot.cards``): 1,000 characters a field, 3,000 for the long parts."""
 INPUT_LIMIT = 1000
 _CARD_MODAL = re.compile(
     r"cardmodal:(?P<number>\d{1,6}):(?P<part>fields|extras):(?P<locale>[a-z]{2}):\d+"
@@ -201,7 +209,10 @@ class CardModal(discord.ui.Modal):
             long = key not in ("model_name", "translated_title")
             self.add_item(
                 discord.ui.TextInput(
-                    label=cut(t(form.locale, f"card.{key}"), limits.INPUT_LABEL),
+                    label=cut(
+                        CardField(key, "", key in form.drafted).label(form.locale),
+                        limits.INPUT_LABEL,
+                    ),
                     custom_id=key,
                     style=discord.TextStyle.paragraph if long else discord.TextStyle.short,
                     default=cut(form.values.get(key, ""), limit) or None,

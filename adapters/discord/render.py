@@ -206,21 +206,35 @@ def _card(card: SummaryCard) -> Outgoing:
     )
     for item in card.fields:
         value = fit(item.value, limits.FIELD_VALUE) if item.value else t(loc, "render.not_yet")
-        embed.add_field(name=t(loc, f"card.{item.key}"), value=value, inline=False)
+        embed.add_field(name=cut(item.label(loc), limits.FIELD_NAME), value=value, inline=False)
     footer = [f"{t(loc, 'render.card_title', number=card.number)} · {card.meets_at:%Y-%m-%d}"]
     if card.presenter:
         footer.append(f"{t(loc, 'render.presenter')}: {cut(card.presenter.name, 80)}")
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         footer.append(t(loc, "render.draft", missing=missing))
+    footer += card.small_print()
     footer_text = "\n".join(footer)
     used = size(embed.title or "") + sum(
         size(f.name or "") + size(f.value or "") for f in embed.fields
     )
     room = limits.EMBED_TOTAL - used - size(footer_text) - size(t(loc, "discord.full_card")) - 2
     heading = f"**{fit(card.translated_title, 400)}**\n\n" if card.translated_title else ""
-    body = fit(card.summary, max(0, min(limits.EMBED_DESCRIPTION, room) - size(heading)))
-    embed.description = (heading + body).strip() or None
+    room = max(0, min(limits.EMBED_DESCRIPTION, room) - size(heading))
+    parts = [heading.strip()] if heading else []
+    for label, text in (
+        ("", card.summary),
+        (t(loc, "render.abstract"), card.abstract),
+        (t(loc, "card.translated_abstract"), card.translated_abstract),
+    ):
+        if not text or room <= 40:
+            cut_any = cut_any or bool(text)
+            continue
+        title = f"**{limits.escape(label)}**\n" if label else ""
+        shown_text = title + fit(text, max(0, room - size(title) - 2))
+        parts.append(shown_text)
+        room -= size(shown_text) + 2
+    embed.description = "\n\n".join(parts).strip() or None
     attachments = []
     if cut_any:
         footer_text += "\n" + t(loc, "discord.full_card")

@@ -17,19 +17,19 @@ from adapters.slack.blocks import (
     plain,
     section,
 )
-from bot.cards import FIELD_LIMIT, SUMMARY_LIMIT
+from bot.cards import FIELD_LIMIT, LONG_PARTS, SUMMARY_LIMIT
 from bot.i18n import t
-from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Problem
+from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardField, CardForm, Problem
 
 CALLBACK_ID = "card"
 KEYS = CARD_FIELDS + CARD_EXTRAS
 """Input blocks in the order the modal shows them; block and action ids are the field keys."""
-_MULTILINE = {"purpose", "results", "method", "summary"}
+_MULTILINE = {"purpose", "results", "method", "summary", "translated_abstract"}
 ERROR_LIMIT = 300
 
 
 def limit_of(key: str) -> int:
-    return SUMMARY_LIMIT if key == "summary" else FIELD_LIMIT
+    return SUMMARY_LIMIT if key in LONG_PARTS else FIELD_LIMIT
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,9 @@ def card_view(form: CardForm, channel_id: str) -> dict[str, Any]:
                 "type": "input",
                 "block_id": key,
                 "optional": True,
-                "label": plain(t(loc, f"card.{key}"), INPUT_LABEL_LIMIT),
+                "label": plain(
+                    CardField(key, value, key in form.drafted).label(loc), INPUT_LABEL_LIMIT
+                ),
                 "element": element,
             }
         )

@@ -14,6 +14,7 @@ from adapters.slack.blocks import (
     button,
     chunks,
     context,
+    cut,
     escape,
     fit,
     header,
@@ -162,8 +163,15 @@ def _card(card: SummaryCard) -> Rendered:
     blocks = [header(heading), section("\n".join(paper))]
     if card.summary:
         blocks.append(section(escape(card.summary)))
+    for label_key, text in (
+        ("render.abstract", card.abstract),
+        ("card.translated_abstract", card.translated_abstract),
+    ):
+        if text:
+            body = escape(cut(text, SECTION_LIMIT - 200))
+            blocks.append(section(f"{bold(escape(t(loc, label_key)))}\n{body}"))
     for field in card.fields:
-        label = bold(escape(t(loc, f"card.{field.key}")))
+        label = bold(escape(field.label(loc)))
         value = escape(field.value) if field.value else f"_{escape(t(loc, 'render.not_yet'))}_"
         blocks.append(section(f"{label}\n{value}"))
     notes = []
@@ -172,8 +180,9 @@ def _card(card: SummaryCard) -> Rendered:
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         notes.append(escape(t(loc, "render.draft", missing=missing)))
+    notes += [escape(line) for line in card.small_print()]
     if notes:
-        blocks.append(context(*notes))
+        blocks.append(context(*notes[:10]))
     return _done(f"{heading}: {card.title}", blocks)
 
 

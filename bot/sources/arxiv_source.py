@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ import requests
 from lxml import etree
 
 from bot.sources import PaperMetadata, SourceUnavailable
+from bot.sources.politeness import Budget, LocalBudget
 
 DEFAULT_ARXIV_API_URL = "https://export.arxiv.org/api/query"
 
@@ -48,25 +48,21 @@ def _check_feed(response: requests.Response, *args: Any, **kwargs: Any) -> None:
 
 
 class _PoliteSession(requests.Session):
-    """A session with a default timeout that also spaces out requests, failed ones included."""
+    """A session with a default timeout whose every request, failed ones included, takes a
+    turn of arXiv's politeness budget."""
 
-    def __init__(self, timeout_seconds: float, delay_seconds: float) -> None:
+    def __init__(self, timeout_seconds: float, budget: Budget) -> None:
         super().__init__()
         self._timeout_seconds = timeout_seconds
-        self._delay_seconds = delay_seconds
-        self._last_done: float | None = None
+        self._budget = budget
         self.hooks["response"].append(_check_feed)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self._timeout_seconds)
         # arxiv.Client only stamps its delay clock after a request returns, so a timeout,
         # refused connection or malformed feed would let the next request go out at once.
-        if self._last_done is not None:
-            time.sleep(max(0.0, self._last_done + self._delay_seconds - time.monotonic()))
-        try:
+        with self._budget.turn():
             return super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
-        finally:
-            self._last_done = time.monotonic()
 
 
 class ArxivSource:
@@ -80,15 +76,18 @@ class ArxivSource:
         timeout_seconds: float = 10.0,
         num_retries: int = 2,
         batch_size: int = 50,
+        budget: Budget | None = None,
     ) -> None:
+        """``budget``: the installation's shared one (``SharedBudget``); by default this
+        process spaces its own requests ``delay_seconds`` apart."""
         self._batch_size = batch_size
-        self._client = arxiv.Client(
-            page_size=batch_size, delay_seconds=delay_seconds, num_retries=num_retries
-        )
+        self.budget = budget or LocalBudget(delay_seconds)
+        # The budget spaces requests; the client's own delay would only add to it.
+        self._client = arxiv.Client(page_size=batch_size, delay_seconds=0, num_retries=num_retries)
         self._client.query_url_format = api_url + "?{}"
         # arxiv 4.x calls self._session.get(url) without a timeout and has no public hook for
         # a session or timeout, so its private session is replaced by one that has both.
-        self._session = _PoliteSession(timeout_seconds, delay_seconds)
+        self._session = _PoliteSession(timeout_seconds, self.budget)
         self._client._session = self._session
         self._lock = asyncio.Lock()
 

@@ -108,7 +108,7 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     await chat.send(payload)
     (second,) = [c for c in fake_discord.callbacks(payload) if c["type"] == 9]
     keys = [row["components"][0]["custom_id"] for row in second["data"]["components"]]
-    assert keys == ["summary", "translated_title"]
+    assert keys == ["summary", "translated_title", "translated_abstract"]
     summary = {"summary": "A long summary.", "translated_title": "タイトル"}
     (saved,) = await chat.submit(presenter, second["data"]["custom_id"], summary)
     assert "Card 1 saved" in text(saved)

@@ -148,7 +148,8 @@ def test_agenda_and_card_show_presenters_as_mentions() -> None:
         )
     )
     text = json.dumps(card.blocks, ensure_ascii=False)
-    assert "目的" in text and "著者所属" in text and "下書き" in text and "<@U04F1ELK3WZ>" in text
+    assert "目的" in text and "著者所属" in text and "<@U04F1ELK3WZ>" in text
+    assert "記入または確認が必要: 成果、方法、モデル名、著者所属" in text
 
 
 def test_problem_shows_usage_and_example() -> None:
@@ -165,7 +166,7 @@ def test_card_modal_round_trip() -> None:
     assert CardTarget.load(view["private_metadata"]) == CardTarget("C05RDNG4GRP", 3)
     assert "&lt;!channel&gt;" in view["blocks"][0]["text"]["text"]
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
-    assert len(inputs) == 7 and all(b["optional"] for b in inputs.values())
+    assert len(inputs) == 8 and all(b["optional"] for b in inputs.values())
     method = inputs["method"]["element"]
     assert method["max_length"] == 1000 and len(method["initial_value"]) == 1000
     assert inputs["summary"]["element"]["max_length"] == 3000

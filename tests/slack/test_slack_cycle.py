@@ -111,6 +111,7 @@ async def test_whole_week_in_slack(slack: SlackSide, db: Database) -> None:
         "affiliations",
         "summary",
         "translated_title",
+        "translated_abstract",
     ]
     assert "Purpose" in json.dumps(view)
 
