@@ -140,10 +140,17 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "card",
         cards.card,
-        "/card <n> [field: text …]",
+        "/card <n> [field: text … | draft]",
         "/card 3 method: LoRA on ViT",
         args=(
             _slot(),
+            Arg(
+                "draft",
+                "choice",
+                "discord.opt_draft",
+                required=False,
+                choices=(("discord.choice_draft", "draft"),),
+            ),
             _card_field("purpose", "purpose"),
             _card_field("results", "results"),
             _card_field("method", "method"),
@@ -151,6 +158,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
             _card_field("affiliations", "affiliations"),
             _card_field("summary", "summary"),
             _card_field("translation", "translated_title"),
+            _card_field("translated_abstract", "translated_abstract"),
         ),
     ),
     CommandSpec("presenters", rotation.presenters, "/presenters", "/presenters", read_only=True),

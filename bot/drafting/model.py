@@ -51,7 +51,7 @@ class CardAnswer(BaseModel):
     model_name: str = Field(min_length=1, max_length=120)
     affiliations: list[str] = Field(default_factory=list, max_length=60)
     translated_title: str = Field(default="", max_length=500)
-    translated_abstract: str = Field(default="", max_length=5000)
+    translated_abstract: str = Field(default="", max_length=3000)  # (the card's own limit)
 
     @field_validator(
         "summary",

@@ -118,6 +118,9 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
         presenter, "card", n=1, results="Better", model="PaLM", affiliations="Google"
     )
     assert "Card 1 is finished" in text(saved)
+    # The draft option reaches the core (this bot was built without drafting).
+    (refused,) = await chat.run(presenter, "card", n=1, draft="draft")
+    assert ephemeral(refused) and "does not draft cards" in text(refused)
     (card,) = await chat.run("erin", "summary", n=1)
     assert ephemeral(card) and "PaLM" in text(card) and "タイトル" in text(card)
 
@@ -176,7 +179,8 @@ async def test_start_syncs_commands_and_reads_the_gateway(
     assert admin["description_localizations"]["ja"].startswith("読み会のオーガナイザー用")
     assert [o["type"] for o in subs["assign"]["options"]] == [4, 6]
     card_options = [o["name"] for o in commands["card"]["options"]]
-    assert card_options[0] == "n" and "translation" in card_options and len(card_options) == 8
+    assert card_options[:2] == ["n", "draft"] and "translation" in card_options
+    assert len(card_options) == 10 and "translated_abstract" in card_options
     # DISCORD_API_URL set: the gateway address came from the fake's GET /gateway.
     assert fake_discord.calls_to("GET", "/gateway")
     (dialled,) = fake_discord.gateway_urls
