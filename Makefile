@@ -19,6 +19,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	scripts/ensure-chromium.sh
 	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)

@@ -14,6 +14,8 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 from typing import TextIO, cast
 
 import aiohttp
@@ -36,6 +38,10 @@ from bot.clock import SystemClock
 from bot.config import Settings, describe_errors
 from bot.context import Services
 from bot.core import Yomikai
+from bot.deck.html import deck_html
+from bot.deck.marp import deck_markdown
+from bot.deck.pdf import NoChromium, PrintFailed, deck_pdf
+from bot.deck.slides import NoSuchSession, find_session, session_deck
 from bot.drafting.draft import Draft, Hints
 from bot.drafting.drafter import Drafter
 from bot.drafting.model import ModelClient
@@ -245,6 +251,42 @@ def draft_command(options: argparse.Namespace, settings: Settings, console: Cons
     return 0
 
 
+FORMATS = ("md", "html", "pdf")
+
+
+def export_command(options: argparse.Namespace, settings: Settings) -> int:
+    """``yomikai export``: a session's deck as Marp Markdown, HTML or PDF, to a file."""
+    err = Console(stderr=True)
+    db = Database(settings.database_url)
+    try:
+        day = date.fromisoformat(options.session) if options.session else None
+        with db.session(read_only=True) as session:
+            group, reading = find_session(session, options.channel, day)
+            deck = session_deck(session, group, reading)
+        html = deck_html(deck)
+        if options.format == "md":
+            data = deck_markdown(deck).encode("utf-8")
+        elif options.format == "html":
+            data = html.encode("utf-8")
+        else:
+            data = asyncio.run(deck_pdf(html, settings.chromium))
+    except ValueError as error:
+        err.print(f"yomikai export: --session {options.session}: {error}", markup=False)
+        return 2
+    except (NoSuchSession, NoChromium, PrintFailed, OSError) as error:
+        err.print(f"yomikai export: {error}", style="bold red", markup=False)
+        return 2
+    finally:
+        db.dispose()
+    if options.output == "-":
+        sys.stdout.buffer.write(data)
+        return 0
+    path = Path(options.output or deck.filename(options.format))
+    path.write_bytes(data)
+    err.print(f"Wrote {path} ({len(deck.slides) + 2} slides).", markup=False)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yomikai", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
@@ -262,6 +304,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     manifest.add_argument("--url", default=PLACEHOLDER_URL, help="your /slack/events address")
     manifest.add_argument("--http", action="store_true", help="HTTP mode, not Socket Mode")
+    exporting = commands.add_parser("export", help="a session as a slide deck (md, html, pdf)")
+    exporting.add_argument("--session", metavar="YYYY-MM-DD", help="default: the latest session")
+    exporting.add_argument("--format", choices=FORMATS, default="html")
+    exporting.add_argument("-o", "--output", metavar="FILE", help="default: yomikai-DATE.EXT")
+    exporting.add_argument("--channel", help="the group's channel id (when there are several)")
     drafting = commands.add_parser(
         "draft", help="print the card draft of one paper (to try a model, or measure drafts)"
     )
@@ -287,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if options.command == "db":
         return database_command(options, settings, console)
+    if options.command == "export":
+        return export_command(options, settings)
     if options.command == "draft":
         options.language = options.language or settings.locale
         return draft_command(options, settings, console)

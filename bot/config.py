@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(None, validation_alias="YOMIKAI_LLM_BASE_URL")
     llm_model: str | None = Field(None, validation_alias="YOMIKAI_LLM_MODEL")
     llm_api_key: SecretStr | None = Field(None, validation_alias="YOMIKAI_LLM_API_KEY")
+    chromium: str | None = Field(None, validation_alias="YOMIKAI_CHROMIUM")
 
     @property
     def slack_enabled(self) -> bool:

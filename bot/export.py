@@ -6,21 +6,30 @@ from bot import args
 from bot.context import Tx
 from bot.errors import UserError
 from bot.i18n import t
-from bot.messages import Reply, SessionExport, SummaryCard
+from bot.messages import DECK_FORMATS, DeckPost, Notice, Reply, SessionExport, SummaryCard
 from bot.sessions import current_session, session_on
 from bot.views import summary_card
 from storage.queries import slots_of
 
 
 def export_session(tx: Tx, text: str) -> Reply:
-    """The latest session, or the one on ``YYYY-MM-DD``; only the organizer who asks sees it."""
+    """``/yomikai export [YYYY-MM-DD] [md|html|pdf]``: with a format, the session's deck is
+    posted to the channel as a file; without, its cards as one Markdown document that only the
+    organizer who asks sees."""
     tx.require_organizer()
     words = args.words(text)
-    if len(words) > 1:
+    formats = [word for word in words if word.casefold() in DECK_FORMATS]
+    days = [word for word in words if word.casefold() not in DECK_FORMATS]
+    if len(formats) > 1 or len(days) > 1:
         raise UserError("args.too_many")
-    reading = session_on(tx, args.day(words[0])) if words else current_session(tx)
+    reading = session_on(tx, args.day(days[0])) if days else current_session(tx)
     assert reading is not None and reading.id is not None
     group = tx.bound_group
+    if formats:
+        meets_at = reading.meets_at.astimezone(tx.zone)
+        deck = DeckPost(group.locale, reading.id, formats[0].casefold(), meets_at)
+        said = tx.tr("deck.posting", format=deck.format, date=f"{meets_at:%Y-%m-%d}")
+        return Reply(private=(Notice(said),), public=(deck,))
     cards = tuple(
         summary_card(tx.session, group, reading, slot) for slot in slots_of(tx.session, reading.id)
     )

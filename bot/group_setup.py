@@ -31,7 +31,9 @@ _KEYS = {
     "candidates": "candidates",
     "language": "language",
     "lang": "language",
+    "name": "name",
 }
+NAME_LIMIT = 80
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,11 @@ def apply_setting(group: Group, key: str, value: str) -> None:
             group.papers_per_session = _bounded(value, 1, MAX_PAPERS, "setup.bad_papers")
         case "candidates":
             group.candidates_per_round = _bounded(value, 1, MAX_CANDIDATES, "setup.bad_candidates")
+        case "name":
+            name = " ".join("".join(c for c in value if c.isprintable()).split())
+            if not name or len(name) > NAME_LIMIT:
+                raise UserError("setup.bad_name", limit=NAME_LIMIT)
+            group.name = name
         case "language":
             if value.lower() not in LOCALES:
                 raise UserError("setup.bad_language", value=args.shorten(value))
@@ -126,7 +133,9 @@ def apply_setting(group: Group, key: str, value: str) -> None:
 
 def settings_lines(group: Group, tr: Translator) -> tuple[str, ...]:
     weekday = tr(f"weekday.{WEEKDAYS[group.meeting_weekday]}")
+    named = (tr("setup.line_name", name=group.name),) if group.name else ()
     return (
+        *named,
         tr("setup.line_timezone", timezone=group.timezone),
         tr("setup.line_meeting", weekday=weekday, time=group.meeting_time.strftime("%H:%M")),
         tr("setup.line_papers", papers=group.papers_per_session),

@@ -26,7 +26,7 @@ from bot.delivery import inbox, outbox
 from bot.delivery.worker import Delivery
 from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import Message, Notice, Reminder
+from bot.messages import DeckPost, Message, Notice, Reminder
 from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
 from bot.unit import Unit
@@ -321,4 +321,7 @@ def _meet(tx: Tx, due: datetime) -> Outcome:
     if missing:
         title = tx.tr("meet.missing_title")
         outcome.posts.append(Notice(title, title=title, lines=tuple(missing)))
+    if outcome.posts:  # and the session as a deck, once, with them (made when it is sent)
+        meets_at = reading.meets_at.astimezone(tx.zone)
+        outcome.posts.append(DeckPost(group.locale, reading.id or 0, "html", meets_at))
     return outcome

@@ -247,8 +247,45 @@ class SessionExport:
         return t(self.locale, "render.export_intro", date=day, count=len(self.cards))
 
 
+DECK_FORMATS = ("md", "html", "pdf")
+MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "pdf": "application/pdf"}
+
+
+@dataclass(frozen=True)
+class DeckPost:
+    """A session's deck to post as a file (``/yomikai export … html``, the meeting's cards).
+
+    What the outbox keeps: the deck is made from the database when it is sent
+    (``bot.delivery``), so adapters receive it as a ``DeckFile``."""
+
+    locale: str
+    session_id: int
+    format: str
+    meets_at: datetime
+
+
+@dataclass(frozen=True)
+class DeckFile:
+    """A deck made, as adapters upload it: a file with its name, type and a line to go with it."""
+
+    locale: str
+    filename: str
+    media_type: str
+    data: bytes
+    intro: str
+
+
 Message = (
-    Notice | Problem | CandidateList | Agenda | SummaryCard | CardForm | Reminder | SessionExport
+    Notice
+    | Problem
+    | CandidateList
+    | Agenda
+    | SummaryCard
+    | CardForm
+    | Reminder
+    | SessionExport
+    | DeckPost
+    | DeckFile
 )
 
 

@@ -187,7 +187,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "yomikai setup",
         group_setup.setup,
-        "/yomikai setup [timezone|day|time|papers|candidates|language <value>] …",
+        "/yomikai setup [timezone|day|time|papers|candidates|language|name <value>] …",
         "/yomikai setup timezone Asia/Tokyo day wed time 17:00 language ja",
         organizer=True,
         needs_group=False,
@@ -234,6 +234,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 joined="keyword",
                 choices=(("language.en", "en"), ("language.ja", "ja")),
             ),
+            Arg("name", describe="discord.opt_name", required=False, joined="keyword"),
         ),
     ),
     CommandSpec(
@@ -292,10 +293,23 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "yomikai export",
         export.export_session,
-        "/yomikai export [YYYY-MM-DD]",
-        "/yomikai export 2026-12-09",
+        "/yomikai export [YYYY-MM-DD] [md|html|pdf]",
+        "/yomikai export 2026-12-09 html",
         organizer=True,
-        args=(_DATE,),
+        args=(
+            _DATE,
+            Arg(
+                "format",
+                "choice",
+                "discord.opt_format",
+                required=False,
+                choices=(
+                    ("deck.format_md", "md"),
+                    ("deck.format_html", "html"),
+                    ("deck.format_pdf", "pdf"),
+                ),
+            ),
+        ),
     ),
 )
 

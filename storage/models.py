@@ -29,6 +29,8 @@ class Group(SQLModel, table=True):
     platform: str = Field(max_length=16)
     workspace_id: str = Field(default="", max_length=64)
     channel_id: str = Field(max_length=64)
+    name: str = Field(default="", max_length=80)
+    """What the group calls itself (``/yomikai setup name …``), on its deck's title slide."""
     timezone: str = Field(default="UTC", max_length=64)
     locale: str = Field(default="en", max_length=8)
     meeting_weekday: int = 2  # Monday is 0, as in datetime.weekday()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.export import session_markdown
-from bot.messages import SessionExport
+from bot.messages import DeckFile, SessionExport
 from storage.db import Database
 from tests.fakes.chat import FakeChat, ManualClock
 from tests.test_bad_input import snapshot
@@ -74,9 +74,22 @@ async def test_export_mistakes_are_explained_and_change_nothing(
     problem = await chat.problem("bob", "/yomikai export")
     assert "Only organizers" in problem.text
     problem = await chat.problem("alice", "/yomikai export next-week")
-    assert problem.usage == "/yomikai export [YYYY-MM-DD]"
+    assert problem.usage == "/yomikai export [YYYY-MM-DD] [md|html|pdf]"
     problem = await chat.problem("alice", "/yomikai export 2026-12-16")
     assert "2026-12-09" in problem.text  # the sessions there are
     problem = await chat.problem("alice", "/yomikai export 2026-12-09 2026-12-16")
-    assert problem.example == "/yomikai export 2026-12-09"
+    assert problem.example == "/yomikai export 2026-12-09 html"
     assert snapshot(db) == before
+
+
+async def test_export_with_a_format_posts_the_deck_once(
+    chat: FakeChat, clock: ManualClock, db: Database
+) -> None:
+    await closed_session(chat, clock)
+    said = await chat.text("alice", "/yomikai export 2026-12-09 md")
+    assert "The deck of 2026-12-09 (md) is being posted to the channel." in said
+    (posted,) = [s.message for s in chat.announced if isinstance(s.message, DeckFile)]
+    assert posted.filename == "yomikai-2026-12-09.md" and posted.media_type == "text/markdown"
+    assert posted.data.startswith(b"---\nmarp: true") and "the deck" in posted.intro
+    problem = await chat.problem("alice", "/yomikai export md html")
+    assert "more than this command takes" in problem.text

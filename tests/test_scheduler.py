@@ -316,6 +316,7 @@ async def test_two_processes_on_one_sqlite_file_post_each_message_once(
         ("dm", "Reminder"),
         ("dm", "Reminder"),
         ("post", "Notice"),  # the meeting: no card finished
+        ("post", "DeckFile"),  # and the session's slides
     ]
 
 

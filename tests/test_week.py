@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.messages import Agenda, CandidateList, Notice, Reminder, SummaryCard
+from bot.messages import Agenda, CandidateList, DeckFile, Notice, Reminder, SummaryCard
 from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.trending import TrendingChain
@@ -78,11 +78,15 @@ async def test_a_week_in_tokyo_runs_itself(chat: FakeChat, clock: ManualClock) -
         ("Wed 12-09 16:00", "dm", "U-alice", "Reminder 1"),
         ("Wed 12-09 17:00", "post", "channel", "SummaryCard 2"),
         ("Wed 12-09 17:00", "post", "channel", "Notice"),
+        ("Wed 12-09 17:00", "post", "channel", "DeckFile"),  # the session's slides, once
     ]
     (agenda,) = [s.message for s in chat.sent if isinstance(s.message, Agenda)][:1]
     assert [slot.arxiv_id for slot in agenda.slots] == ["2203.14465", "2204.00598"]
     assert agenda.meets_at.isoformat() == "2026-12-09T17:00:00+09:00"
-    missing = chat.sent[-1].message
+    deck = chat.sent[-1].message
+    assert isinstance(deck, DeckFile) and deck.filename == "yomikai-2026-12-09.html"
+    assert deck.media_type == "text/html" and deck.data.startswith(b"<!DOCTYPE html>")
+    missing = chat.sent[-2].message
     assert isinstance(missing, Notice) and missing.lines == ("Slot 1: alice",)
 
 
@@ -107,6 +111,7 @@ async def test_dst_change_keeps_local_times(chat: FakeChat, clock: ManualClock) 
         ("11-04 21:00", "Agenda"),  # reminder, one hour before the meeting
         ("11-04 21:00", "Reminder"),
         ("11-04 22:00", "Notice"),  # Wednesday 17:00 EST: no card finished
+        ("11-04 22:00", "DeckFile"),  # and the session's slides
     ]
 
 

@@ -11,15 +11,25 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
+from rich.text import Text
 
 from adapters.console.render import render
 from bot.context import Invocation
 from bot.core import Yomikai
 from bot.i18n import t
-from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardField, CardForm, Message, Reply
+from bot.messages import (
+    CARD_EXTRAS,
+    CARD_FIELDS,
+    CardField,
+    CardForm,
+    DeckFile,
+    Message,
+    Reply,
+)
 
 PLATFORM = "console"
 CHANNEL = "console"
@@ -123,7 +133,16 @@ class ConsoleChat:
     async def post(
         self, channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
     ) -> str:
-        """A post in the channel (the outbox sends it here, before the command's own reply)."""
+        """A post in the channel (the outbox sends it here, before the command's own reply);
+        a deck is written to a file in the current folder, and its path shown."""
+        if isinstance(message, DeckFile):
+            path = Path(message.filename).resolve()
+            path.write_bytes(message.data)
+            self.console.print(
+                Text(f"{message.intro} {t(message.locale, 'deck.saved', path=path)}")
+            )
+            self._posted += 1
+            return f"console-{self._posted}"
         self.console.print(render(message))
         self._posted += 1
         return f"console-{self._posted}"

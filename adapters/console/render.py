@@ -19,6 +19,8 @@ from bot.messages import (
     Agenda,
     CandidateList,
     CardForm,
+    DeckFile,
+    DeckPost,
     Message,
     Notice,
     Problem,
@@ -53,6 +55,10 @@ def render(message: Message) -> RenderableType:
             return Panel(Text(message.body()), title=escape(message.heading()))
         case SessionExport():
             return Panel(Text(session_markdown(message)), title=escape(message.intro()))
+        case DeckFile():  # (the console chat writes the file; this is its line)
+            return Text(message.intro)
+        case DeckPost():
+            raise TypeError("a DeckPost is made into a DeckFile by bot.delivery before it is sent")
         case _:
             assert_never(message)
 

@@ -21,6 +21,8 @@ from bot.messages import (
     Agenda,
     CandidateList,
     CardForm,
+    DeckFile,
+    DeckPost,
     Message,
     Notice,
     Problem,
@@ -102,6 +104,11 @@ def render(message: Message) -> Outgoing:
         case SessionExport():
             document = session_markdown(message).encode("utf-8")
             return Outgoing(content=message.intro(), attachments=[(message.filename, document)])
+        case DeckFile():
+            intro = limits.escape(message.intro)
+            return Outgoing(content=intro, attachments=[(message.filename, message.data)])
+        case DeckPost():
+            raise TypeError("a DeckPost is made into a DeckFile by bot.delivery before it is sent")
         case _:
             assert_never(message)
 

@@ -28,6 +28,7 @@ SCOPES = {
     "channels:history": "after a crash, find a post that may have gone out before posting again",
     "groups:history": "the same in private channels",
     "im:history": "the same for reminders sent as direct messages",
+    "files:write": "post a session's deck as a file (/yomikai export … html, files_upload_v2)",
 }
 DESCRIPTION = "Runs the weekly paper reading session (読み会) — nominate, vote, present."
 HEADER = """\

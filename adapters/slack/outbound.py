@@ -22,6 +22,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.blocks import escape
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.modal import card_view
 from adapters.slack.render import render
@@ -30,7 +31,7 @@ from bot.delivery.errors import DeliveryError, MessageGone
 from bot.delivery.outbox import BallotPost
 from bot.delivery.redraw import BallotRedraw
 from bot.i18n import t
-from bot.messages import CardForm, Message, Notice, Reply
+from bot.messages import CardForm, DeckFile, Message, Notice, Reply
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ class SlackOutbound:
                 if found is not None:
                     log.info("Slack: post %s was already out (%s); not posted again", key, found)
                     return found
+            if isinstance(message, DeckFile):
+                return await self._upload(channel_id, message)
             drawn = render(message)
             metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
             response = await self.client.chat_postMessage(
@@ -118,6 +121,18 @@ class SlackOutbound:
         except Exception as error:
             raise delivery_error(error) from error
         return str(response["ts"])
+
+    async def _upload(self, channel_id: str, deck: DeckFile) -> str:
+        """A deck as a file in the channel (``files_upload_v2``; the ``files:write`` scope)."""
+        response = await self.client.files_upload_v2(
+            channel=channel_id,
+            file=deck.data,
+            filename=deck.filename,
+            title=deck.filename,
+            initial_comment=escape(deck.intro),
+        )
+        uploaded = response.get("files") or [response.get("file") or {}]
+        return str(uploaded[0].get("id") or "")
 
     async def _find(self, channel_id: str, key: str, since: datetime) -> str | None:
         """The ``ts`` of the bot's post carrying ``key`` since ``since``, if it is there."""

@@ -29,6 +29,8 @@ from bot.messages import (
     CandidateLine,
     CandidateList,
     CardForm,
+    DeckFile,
+    DeckPost,
     Message,
     Notice,
     Person,
@@ -70,6 +72,10 @@ def render(message: Message) -> Rendered:
             return _done(text, [section(escape(text))])
         case SessionExport():
             return _export(message)
+        case DeckFile():  # (uploaded as a file by the outbound side; this is its line)
+            return _done(message.intro, [section(escape(message.intro))])
+        case DeckPost():
+            raise TypeError("a DeckPost is made into a DeckFile by bot.delivery before it is sent")
         case _:
             assert_never(message)
 

@@ -13,12 +13,14 @@ import contextlib
 import logging
 import random
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 
+from bot.deck.delivery import DeckMaker
 from bot.delivery import outbox
 from bot.delivery.errors import DeliveryError, MessageGone
+from bot.messages import DeckPost
 from bot.ports import ChatAdapter
 from bot.unit import Unit
 
@@ -58,6 +60,8 @@ class Delivery:
         self.adapters = adapters
         self.sent = 0
         """Posts delivered by this process (for logs and benchmarks)."""
+        self.decks = DeckMaker(unit)
+        """Makes a session's deck file when its post is sent."""
         self._wake = asyncio.Event()
 
     async def flush(self, post_ids: Iterable[int]) -> list[Sent]:
@@ -114,6 +118,8 @@ class Delivery:
             return None
         adapter = self.adapters[leased.platform]
         try:
+            if isinstance(leased.message, DeckPost):  # made now, outside the send's time limit
+                leased = replace(leased, message=await self.decks.make(leased.message))
             ref = await asyncio.wait_for(self._call(adapter, leased), SEND_TIMEOUT)
         except DeliveryError as error:
             if not error.transient:

@@ -133,6 +133,17 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     markdown = call.files[attachment["filename"]].decode()
     assert "## Card 1 · " in markdown and "### Model name\n\nPaLM" in markdown
     assert "## Card 2 · " in markdown and "A long summary." in markdown
+    # With a format, the deck goes to the channel as an attachment.
+    said = await chat.run("ada", "yomikai-admin export", format="md")
+    assert any(ephemeral(m) and "is being posted to the channel" in text(m) for m in said)
+    decks = [
+        (name, data)
+        for c in fake_discord.calls
+        for name, data in c.files.items()
+        if data.startswith(b"---\nmarp: true")
+    ]
+    assert [name for name, _ in decks] == [attachment["filename"]]  # one file, in the channel
+    assert b"PaLM" in decks[0][1]
 
     # Slots change hands; a member picked in an option is a mention the core understands.
     (dropped,) = await chat.run(presenter, "yomikai drop", n=1)

@@ -12,6 +12,8 @@ from bot.messages import (
     Agenda,
     CandidateList,
     CardForm,
+    DeckFile,
+    DeckPost,
     Message,
     Notice,
     Problem,
@@ -56,6 +58,10 @@ def text_of(message: Message) -> str:
             return f"form {message.number}: {message.title}"
         case SessionExport():
             return session_markdown(message)
+        case DeckPost():
+            return f"deck {message.format} of session {message.session_id}"
+        case DeckFile():
+            return f"{message.intro} ({message.filename})"
     raise TypeError(type(message))
 
 

@@ -61,6 +61,12 @@ class FakeSlack:
         """Channel → the messages posted there (with their ``metadata``), oldest first."""
         self.held: list[Call] = []
         """Calls answered with ``hold``: posted, then never answered (the bot is killed)."""
+        self.uploads: dict[str, bytes] = {}
+        """File id → the bytes posted to its upload URL (``files_upload_v2``, step 2)."""
+        self.shared: list[dict[str, Any]] = []
+        """Files shared in a channel by ``files.completeUploadExternal``: id, title, name,
+        channel, initial comment, the bytes."""
+        self._files: dict[str, dict[str, Any]] = {}
 
     # --- what tests use -------------------------------------------------------------------------
 
@@ -182,9 +188,37 @@ class FakeSlack:
             return ok | {"view": {"id": "V07A1B2C3D4"} | dict(args.get("view") or {})}
         if method == "conversations.open":
             return ok | {"channel": {"id": "D" + str(args.get("users", "X")).lstrip("UW")}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):010d}"
+            self._files[file_id] = {"name": args.get("filename"), "length": args.get("length")}
+            return ok | {"upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            listed = json.loads(files) if isinstance(files, str) else list(files or [])
+            shared = []
+            for item in listed:
+                known = self._files.get(item["id"], {})
+                entry = {
+                    "id": item["id"],
+                    "title": item.get("title"),
+                    "name": known.get("name"),
+                    "channel": args.get("channel_id"),
+                    "initial_comment": args.get("initial_comment"),
+                    "data": self.uploads.get(item["id"], b""),
+                }
+                self.shared.append(entry)
+                shared.append({"id": item["id"], "title": item.get("title"), "name": entry["name"]})
+            return ok | {"files": shared}
         if method == "apps.connections.open":
             return ok | {"url": self.base.replace("http", "ws") + "/link"}
         return ok
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """``files_upload_v2`` step 2: the file's bytes, posted to the URL of step 1."""
+        file_id = request.match_info["file_id"]
+        self.calls.append(Call("upload", {"file_id": file_id}, path=request.path))
+        self.uploads[file_id] = await request.read()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
 
     async def _hook(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json(), path=request.path))
@@ -208,6 +242,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/hooks/{name:.*}", self._hook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         return app
 

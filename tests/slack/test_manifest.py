@@ -43,6 +43,7 @@ def test_manifest_scopes_and_modes() -> None:
         "chat:write",
         "chat:write.public",
         "im:write",
+        "files:write",
         "channels:history",
         "groups:history",
         "im:history",

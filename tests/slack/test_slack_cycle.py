@@ -156,6 +156,27 @@ async def test_whole_week_in_slack(slack: SlackSide, db: Database) -> None:
     problem = await said_to(slack, "bob", "/yomikai export")
     assert "Only organizers" in problem.text()
 
+    # With a format, the deck goes to the channel as one file (files_upload_v2), also when
+    # Slack delivers the command a second time.
+    before = len(ephemerals_to(fake, "alice"))
+    body = slack.command_body("alice", "/yomikai export html")
+    status, _, _ = await slack.send(body)
+    assert status == 200
+    (told,) = await fake.wait_for(lambda: ephemerals_to(fake, "alice")[before:], what="told")
+    assert "is being posted to the channel" in told.text()
+    await fake.wait_calls("files.completeUploadExternal")
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    status, _, _ = await slack.send(body, headers=retry)  # recognised before it is acknowledged
+    assert status == 200
+    (shared,) = fake.shared
+    assert shared["name"] == shared["title"] == "yomikai-2026-12-09.html"
+    assert shared["channel"] == CHANNEL and "the deck" in shared["initial_comment"]
+    assert (
+        shared["data"].startswith(b"<!DOCTYPE html>") and b"Planting Undetectable" in shared["data"]
+    )
+    (asked,) = fake.to("files.getUploadURLExternal")
+    assert int(asked.args["length"]) == len(shared["data"])
+
     # Mistakes are private and explain themselves.
     problem = await said_to(slack, "erin", "/vote banana")
     assert "not a number" in problem.text() and "Usage" in problem.text()
