@@ -123,9 +123,12 @@ async def arxiv(fake_arxiv: FakeArxiv) -> AsyncIterator[ArxivSource]:
 
 
 @pytest.fixture
-def core(db: Database, arxiv: ArxivSource, clock: ManualClock) -> Yomikai:
+async def core(db: Database, arxiv: ArxivSource, clock: ManualClock) -> AsyncIterator[Yomikai]:
     services = Services(catalog=PaperCatalog(db, arxiv), defaults=GroupDefaults())
-    return Yomikai(db, services, clock)
+    made = Yomikai(db, services, clock)
+    yield made
+    if made.services.drafter is not None:  # (a test gave it one: tests/fakes/drafting.py)
+        await made.services.drafter.aclose()
 
 
 @pytest.fixture

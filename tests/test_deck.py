@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
 
 from adapters.cli import main
 from bot.core import Yomikai
@@ -20,7 +19,7 @@ from bot.deck.pdf import deck_pdf, find_chromium
 from bot.deck.slides import Deck, find_session, session_deck
 from bot.messages import Agenda
 from storage.db import Database
-from storage.models import Paper
+from tests.discord_adapter.test_discord_limits import retitle
 from tests.fakes.chat import FakeChat
 from tests.fakes.drafting import drafting
 from tests.fakes.model_server import FakeModel
@@ -54,13 +53,6 @@ def the_deck(db: Database) -> Deck:
     with db.session(read_only=True) as session:
         group, reading = find_session(session, None, None)
         return session_deck(session, group, reading)
-
-
-def retitle(db: Database, arxiv_id: str, title: str) -> None:
-    with db.session() as session:
-        paper = session.exec(select(Paper).where(Paper.arxiv_id == arxiv_id)).one()
-        paper.title = title
-        session.add(paper)
 
 
 async def test_the_markdown_deck_is_marp_and_escapes_everything(

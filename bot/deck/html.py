@@ -64,10 +64,7 @@ def _agenda(deck: Deck) -> str:
 def _paper(deck: Deck, slide: PaperSlide) -> str:
     loc = deck.locale
     card = slide.card
-    heading = f"{card.number}. {card.title}"
-    if slide.continued:
-        heading += f" {t(loc, 'deck.continued')}"
-    parts = [f"<h2>{escape(heading)}</h2>"]
+    parts = [f"<h2>{escape(slide.heading())}</h2>"]
     if card.translated_title:
         parts.append(f'<p class="translated">{escape(card.translated_title)}</p>')
     parts.append(f'<p class="link"><a href="{escape(card.url)}">{escape(card.url)}</a></p>')

@@ -60,10 +60,7 @@ def _agenda(deck: Deck) -> str:
 def _paper(deck: Deck, slide: PaperSlide) -> str:
     loc = deck.locale
     card = slide.card
-    heading = f"{card.number}. {card.title}"
-    if slide.continued:
-        heading += f" {t(loc, 'deck.continued')}"
-    lines = [f"## {escape(heading)}", ""]
+    lines = [f"## {escape(slide.heading())}", ""]
     if card.translated_title:
         lines += [escape(card.translated_title), ""]
     lines += [f"<{card.url}>", ""]

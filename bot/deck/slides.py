@@ -49,6 +49,11 @@ class PaperSlide:
     fields: tuple[CardField, ...] = ()
     summary: str = ""
 
+    def heading(self) -> str:
+        """``3. Title`` (and "(continued)" on a paper's later slides)."""
+        heading = f"{self.card.number}. {self.card.title}"
+        return f"{heading} {t(self.card.locale, 'deck.continued')}" if self.continued else heading
+
 
 @dataclass(frozen=True)
 class Deck:
