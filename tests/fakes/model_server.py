@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.http import running
+
 MODEL = "fake-model-1"
 
 
@@ -157,15 +159,8 @@ def serve_model() -> Iterator[FakeModel]:
     server = _Server(("127.0.0.1", 0), _Handler)
     fake = FakeModel(url=f"http://127.0.0.1:{server.server_address[1]}/v1")
     server.fake = fake
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with running(server, fake.stopping):
         yield fake
-    finally:
-        fake.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture

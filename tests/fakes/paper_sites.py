@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.http import running
+
 PAPERS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "papers"
 PAPERS: list[dict[str, Any]] = json.loads((PAPERS_DIR / "papers.json").read_text("utf-8"))
 """The quality set: real titles and abstracts, and what a reader would write for them."""
@@ -144,15 +146,8 @@ def serve_paper_sites() -> Iterator[FakePaperSites]:
     server = _Server(("127.0.0.1", 0), _Handler)
     fake = FakePaperSites(base=f"http://127.0.0.1:{server.server_address[1]}")
     server.fake = fake
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with running(server, fake.stopping):
         yield fake
-    finally:
-        fake.stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 @pytest.fixture
