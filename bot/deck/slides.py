@@ -61,7 +61,6 @@ class Deck:
     meets_at: datetime
     """In the group's time zone."""
     timezone: str
-    channel: str
     agenda: tuple[AgendaItem, ...]
     slides: tuple[PaperSlide, ...] = field(default_factory=tuple)
 
@@ -104,7 +103,6 @@ def session_deck(session: Session, group: Group, reading: ReadingSession) -> Dec
         locale=group.locale,
         meets_at=reading.meets_at.astimezone(zone),
         timezone=group.timezone,
-        channel=group.channel_id,
         agenda=tuple(agenda),
         slides=tuple(slides),
         group_name=group.name,

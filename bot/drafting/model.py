@@ -36,7 +36,9 @@ _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
 def _clean(value: str) -> str:
-    return " ".join(no_controls(value).split()) if "\n" not in value else no_controls(value).strip()
+    """Without control characters and runs of spaces; line breaks stay."""
+    lines = (" ".join(line.split()) for line in no_controls(value).splitlines())
+    return "\n".join(lines).strip()
 
 
 class CardAnswer(BaseModel):

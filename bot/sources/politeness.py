@@ -78,6 +78,8 @@ class SharedBudget:
         self.spacing = spacing
         self.hold = hold
         """How long a turn may last before another process may take it (a dead holder)."""
+        self._made = False
+        """The budget's row exists (it is made once, never deleted)."""
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
@@ -103,7 +105,9 @@ class SharedBudget:
         """Take the turn for ``token`` (0.0) or say how long until it may be free."""
         now = datetime.now(UTC)
         with self.db.session() as session:
-            insert_ignore(session, PoliteBudget, {"name": self.name}, ("name",))
+            if not self._made:  # (not on every look: a waiter looks twice a second)
+                insert_ignore(session, PoliteBudget, {"name": self.name}, ("name",))
+                self._made = True
             taken = session.execute(
                 update(PoliteBudget)
                 .where(col(PoliteBudget.name) == self.name)
@@ -120,7 +124,9 @@ class SharedBudget:
             if taken.rowcount == 1:  # type: ignore[attr-defined]
                 return 0.0
             row = session.get(PoliteBudget, self.name)
-            assert row is not None
+            if row is None:  # the transaction that made it did not commit: make it again
+                self._made = False
+                return 0.01
             ends = [t for t in (row.free_at, row.lease_until if row.holder else None) if t]
             return max(0.01, max((t - now).total_seconds() for t in ends) if ends else 0.01)
 
