@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
@@ -28,6 +30,7 @@ from sqlmodel import Session, select
 
 from adapters.console.chat import ConsoleChat
 from adapters.console.render import render_draft
+from adapters.demo import demo_settings, demo_sites, load_catalog
 from adapters.discord import DiscordAdapter
 from adapters.discord import build as build_discord
 from adapters.slack import SlackAdapter, SlackStartError
@@ -67,8 +70,11 @@ log = logging.getLogger("yomikai")
 
 
 @contextlib.asynccontextmanager
-async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
-    """The core with its database and paper sources, closed again on the way out."""
+async def built_core(settings: Settings, arxiv_spacing: float = 3.0) -> AsyncIterator[Yomikai]:
+    """The core with its database and paper sources, closed again on the way out.
+
+    ``arxiv_spacing``: seconds between two requests to arXiv (its API terms ask for three).
+    """
     db = Database(settings.database_url)
     try:
         upgrade(db.engine)  # under a lock: replicas starting together migrate once
@@ -76,7 +82,9 @@ async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
         db.dispose()
         raise DatabaseUnavailable(reason(error)) from None
     # arXiv's API and its HTML pages share one budget for the whole installation.
-    arxiv = ArxivSource(settings.arxiv_api_url, budget=SharedBudget(db, "arxiv", spacing=3.0))
+    arxiv = ArxivSource(
+        settings.arxiv_api_url, budget=SharedBudget(db, "arxiv", spacing=arxiv_spacing)
+    )
     trending = TrendingChain(
         [
             HuggingFaceSource(settings.hf_api_url),
@@ -111,13 +119,15 @@ def build_drafter(settings: Settings, unit: Unit, budget: Budget) -> Drafter:
     return Drafter(pages, model)
 
 
-async def run(settings: Settings, console: Console) -> None:
+async def run(
+    settings: Settings, console: Console, log_file: str | None = None, arxiv_spacing: float = 3.0
+) -> None:
     """Every configured adapter and the scheduler on this one event loop.
 
     With no chat token, the console chat runs until its input ends; otherwise the bot serves
     Slack and/or Discord until it is stopped (Ctrl-C or SIGTERM).
     """
-    async with built_core(settings) as core:
+    async with built_core(settings, arxiv_spacing) as core:
         chats: list[SlackAdapter | DiscordAdapter] = []
         if settings.slack_enabled:
             chats.append(build_slack(settings, core))
@@ -131,7 +141,7 @@ async def run(settings: Settings, console: Console) -> None:
                 await chat.start()
                 core.connect(chat)
             if not chats:
-                console_chat = ConsoleChat(core, console)
+                console_chat = ConsoleChat(core, console, log_file=log_file)
                 core.connect(console_chat)
                 await core.start()
                 await scheduler.start()
@@ -147,6 +157,45 @@ async def run(settings: Settings, console: Console) -> None:
             for chat in reversed(chats):
                 await chat.stop()
             await core.stop()
+
+
+async def run_demo(settings: Settings, console: Console, log_file: str | None) -> None:
+    """``yomikai run --demo``: the console chat on a throwaway database, every paper site
+    played in this process by the bundled catalog (``adapters.demo``), nothing sent out."""
+    for name in ("NO_PROXY", "no_proxy"):  # (a proxy setting must not send 127.0.0.1 out)
+        os.environ[name] = ",".join(filter(None, (os.environ.get(name), "127.0.0.1", "localhost")))
+    with tempfile.TemporaryDirectory(prefix="yomikai-demo-") as folder:
+        async with demo_sites() as sites:
+            demo = demo_settings(settings, sites, f"sqlite:///{Path(folder) / 'demo.db'}")
+            count = len(load_catalog().papers)
+            console.print(t(settings.locale, "console.demo", count=count), markup=False)
+            await run(demo, console, log_file, arxiv_spacing=DEMO_SPACING)
+
+
+DEMO_SPACING = 0.2
+"""The demo's sites are in this process: no need to wait arXiv's three seconds."""
+
+
+def _log_to(verbose: bool, log_file: str | None) -> str | None:
+    """Logs go to standard error; for the console chat to ``log_file`` instead (a terminal
+    shows standard error amid the chat), and to both with ``-v``. The file's path, if any."""
+    form = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(logging.INFO if verbose or log_file else logging.WARNING)
+    if log_file:
+        try:
+            handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8")
+        except OSError:
+            log_file = None  # (an unwritable folder: standard error it is, as before)
+        else:
+            handler.setFormatter(form)
+            root.addHandler(handler)
+    if verbose or not log_file:
+        shown = logging.StreamHandler(sys.stderr)
+        shown.setFormatter(form)
+        shown.setLevel(logging.INFO if verbose else logging.WARNING)
+        root.addHandler(shown)
+    return str(Path(log_file).resolve()) if log_file else None
 
 
 def _shown(url: str) -> str:
@@ -291,7 +340,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="yomikai", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the bot does")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="start the bot (the console chat when no token is set)")
+    running = commands.add_parser(
+        "run", help="start the bot (the console chat when no token is set)"
+    )
+    running.add_argument(
+        "--demo",
+        action="store_true",
+        help="try it offline: the console on a throwaway database with bundled papers",
+    )
     db_parser = commands.add_parser("db", help="the database: migrations and backups")
     db_commands = db_parser.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply the schema migrations (run does it too)")
@@ -318,20 +374,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     drafting.add_argument("--json", action="store_true", help="print the draft as JSON")
     options = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if options.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
     console = Console()
     try:
         settings = Settings()
     except ValidationError as error:
+        _log_to(options.verbose, None)
         console.print("Yomikai cannot start: a setting is wrong.", style="bold red", markup=False)
         for line in describe_errors(error):
             console.print(f"  {line}", markup=False)
         console.print("Fix it in the environment or in .env (see the README).", markup=False)
         return 2
+    demo = options.command == "run" and options.demo
+    chatting = demo or (options.command in (None, "run") and settings.console_chat)
+    log_file = _log_to(options.verbose, settings.log_file if chatting else None)
     if options.command == "db":
         return database_command(options, settings, console)
     if options.command == "export":
@@ -344,7 +399,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run(settings, console))
+            asyncio.run(
+                run_demo(settings, console, log_file) if demo else run(settings, console, log_file)
+            )
     except (StartError, SlackStartError) as error:
         console.print(f"Yomikai cannot start: {error}", style="bold red", markup=False)
         return 2

@@ -9,7 +9,7 @@ from bot import args
 from bot.context import Tx
 from bot.drafting.draft import PENDING, Draft
 from bot.errors import UserError
-from bot.i18n import t
+from bot.i18n import Phrase, t
 from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Notice, Reply, more_institutions
 from bot.sessions import current_session, session_on, slot_by_number
 from bot.views import summary_card
@@ -35,6 +35,7 @@ FIELD_NAMES = {
     "所属": "affiliations",
     "summary": "summary",
     "要約": "summary",
+    "要旨の訳": "translated_abstract",
     "translation": "translated_title",
     "translated_title": "translated_title",
     "訳題": "translated_title",
@@ -79,7 +80,9 @@ def check_fields(fields: dict[str, str]) -> dict[str, str]:
             raise UserError("card.no_fields")
         limit = SUMMARY_LIMIT if key in LONG_PARTS else FIELD_LIMIT
         if len(value.strip()) > limit:
-            raise UserError("card.too_long", field=key, limit=limit, show_usage=False)
+            raise UserError(
+                "card.too_long", field=Phrase(f"card.{key}"), limit=limit, show_usage=False
+            )
         checked[key] = value.strip()
     return checked
 
@@ -176,10 +179,8 @@ def save_card(tx: Tx, slot: Slot, fields: dict[str, str]) -> Reply:
 
 
 def summary(tx: Tx, text: str) -> Reply:
-    words = args.words(text)
+    words = args.at_most(text, 2)
     number = args.number(words[0] if words else None)
-    if len(words) > 2:
-        raise UserError("args.too_many")
     reading = session_on(tx, args.day(words[1])) if len(words) > 1 else current_session(tx)
     slot = slot_by_number(tx, reading, number)
     assert reading is not None

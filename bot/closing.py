@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.calendar import next_weekly
 from bot.context import Tx
 from bot.drafting.draft import PENDING
 from bot.messages import Reply
 from bot.rotation import free_presenters
-from bot.schedule import PREPARATION
+from bot.schedule import meeting_for
 from bot.views import agenda
 from bot.voting import ballots, current_round, ranked
 from storage.models import Card, ReadingSession, Slot
-from storage.queries import sessions_of
 
 
 def close_voting(tx: Tx, text: str) -> Reply:
@@ -22,25 +18,13 @@ def close_voting(tx: Tx, text: str) -> Reply:
     return close_round_now(tx)
 
 
-def _free_meeting(tx: Tx) -> datetime:
-    """The meeting a round closed now is for: the first one at least ``PREPARATION`` ahead
-    that has no session yet. A second round closed in the same week is read a week later, so
-    a meeting never has two sessions (and ``/card n`` never means two cards)."""
-    group = tx.bound_group
-    taken = {r.meets_at for r in sessions_of(tx.session, group.id or 0)}
-    meets_at = next_weekly(tx.now + PREPARATION, tx.zone, group.meeting_weekday, group.meeting_time)
-    while meets_at in taken:
-        meets_at = next_weekly(meets_at, tx.zone, group.meeting_weekday, group.meeting_time)
-    return meets_at
-
-
 def close_round_now(tx: Tx) -> Reply:
     """Close the open round (the ``close`` job and ``/yomikai close`` both land here)."""
     group = tx.bound_group
     round_ = current_round(tx)
     round_.closed_at = tx.now
     tx.session.add(round_)
-    meets_at = _free_meeting(tx)
+    meets_at = meeting_for(tx.session, group, tx.now)
     reading = ReadingSession(
         group_id=group.id or 0, round_id=round_.id or 0, meets_at=meets_at, created_at=tx.now
     )

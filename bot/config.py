@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -11,6 +9,7 @@ from bot.drafting.pages import DEFAULT_AR5IV_URL, DEFAULT_ARXIV_HTML_URL
 from bot.i18n import LOCALES
 from bot.sources.arxiv_source import DEFAULT_ARXIV_API_URL
 from bot.sources.paperswithcode import DEFAULT_PWC_API_URL
+from bot.timezones import canonical_zone
 
 
 class Settings(BaseSettings):
@@ -40,6 +39,8 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, validation_alias="YOMIKAI_LLM_MODEL")
     llm_api_key: SecretStr | None = Field(None, validation_alias="YOMIKAI_LLM_API_KEY")
     chromium: str | None = Field(None, validation_alias="YOMIKAI_CHROMIUM")
+    log_file: str = Field("yomikai.log", validation_alias="YOMIKAI_LOG_FILE")
+    """Where the console chat logs (a terminal shows standard error amid the chat)."""
 
     @property
     def slack_enabled(self) -> bool:
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     @property
     def discord_enabled(self) -> bool:
         return self.discord_bot_token is not None
+
+    @property
+    def console_chat(self) -> bool:
+        """No chat token at all: ``yomikai run`` is the local console chat."""
+        return not (self.slack_bot_token or self.slack_signing_secret or self.discord_enabled)
 
     @model_validator(mode="after")
     def _model_named(self) -> Settings:
@@ -61,11 +67,10 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo, UTC)") from None
-        return value
+        zone = canonical_zone(value)
+        if zone is None:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo, UTC)")
+        return zone
 
     @field_validator("locale")
     @classmethod

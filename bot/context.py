@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.cleaning import clean
 from bot.errors import UserError
 from bot.i18n import Translator
 from storage.models import Group, Member
@@ -47,6 +48,15 @@ class Invocation:
     only whole commands from members, so there they live under ``/yomikai-admin``."""
     request_key: str = ""
     """The inbox key this request was recorded under (``bot.delivery.inbox``), if it was."""
+
+    def cleaned(self) -> Invocation:
+        """The same invocation with what people typed cleaned (``bot.cleaning``)."""
+        return replace(
+            self,
+            user_name=clean(self.user_name, lines=False),
+            command=clean(self.command, lines=False),
+            text=clean(self.text),
+        )
 
 
 @dataclass

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from sqlmodel import Session
 
 from bot import cards, voting
+from bot.args import shorten
+from bot.cleaning import clean
 from bot.clock import Clock
 from bot.context import Invocation, Services, Tx
 from bot.delivery import inbox, outbox
@@ -163,7 +165,8 @@ class Yomikai:
         now = self.clock.now()
         payload = None
         if op is not None and inv is not None:
-            fields = asdict(replace(inv, request_key=""))
+            fields = asdict(replace(inv.cleaned(), request_key=""))
+            args = _cleaned_args(args)
             payload = {"op": op, "inv": fields, "args": args, "address": address or {}}
 
         def record(session: Session) -> bool:
@@ -218,10 +221,15 @@ class Yomikai:
     async def handle(self, inv: Invocation) -> Reply:
         """Run one command. Never raises: mistakes and failures come back as a ``Problem``."""
         spec: CommandSpec | None = None
+        inv = inv.cleaned()
         try:
             spec, rest = resolve(inv.command, inv.text)
+            if rest and not spec.args:
+                raise UserError("args.extra_words", extra=shorten(rest))
             inv = replace(inv, text=rest)
             now = self.clock.now()
+            if spec.prepare and spec.needs_group:  # (no need to ask arXiv for a stranger)
+                await self._require_group(inv)
             prepared = await spec.prepare(self.services, inv, now) if spec.prepare else None
             ran = await self.unit.run(partial(self._run, spec, inv, spec.handler, prepared))
             if spec.read_only:  # nothing to lose: recorded as answered after the answer is made
@@ -244,14 +252,18 @@ class Yomikai:
     async def submit_card(self, inv: Invocation, number: int, fields: dict[str, str]) -> Reply:
         """A filled card form (modal, console prompts): the same checks as ``/card n field: …``."""
 
+        fields = {key: clean(value) for key, value in fields.items()}
+
         def step(tx: Tx, _text: str) -> Reply:
             return cards.save_card(tx, cards.editable_slot(tx, number), cards.check_fields(fields))
 
-        return await self._act(inv, "card", step)
+        return await self._act(inv.cleaned(), "card", step)
 
     async def click_vote(self, inv: Invocation, round_id: int, candidate_id: int) -> Reply:
         """A vote button (``vote:<round>:<candidate>``): toggles like ``/vote n``."""
-        return await self._act(inv, "vote", partial(voting.vote_by_id, round_id, candidate_id))
+        return await self._act(
+            inv.cleaned(), "vote", partial(voting.vote_by_id, round_id, candidate_id)
+        )
 
     async def ballot_post(self, round_id: int) -> outbox.BallotPost | None:
         """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""
@@ -288,6 +300,13 @@ class Yomikai:
             return Reply()
         except Exception as error:
             return await self._failure(inv, error)
+
+    async def _require_group(self, inv: Invocation) -> None:
+        def look(session: Session) -> bool:
+            return group_for_channel(session, inv.platform, inv.channel_id) is not None
+
+        if not await self.unit.in_thread(look, read_only=True):
+            raise UserError("group.not_set_up", show_usage=False)
 
     async def _delivered(self, ran: _Ran) -> Reply:
         """Send what the command queued; a post the platform refused for good is explained."""
@@ -369,6 +388,12 @@ class Yomikai:
         redraw = reply.round_changed
         return outbox.queue(tx.session, group.id, prefix, tx.now, posts=reply.public, redraw=redraw)
 
+    async def locale(self, platform: str, channel_id: str) -> str:
+        """The language of the group in that channel (the default one before there is one)."""
+        return await self.unit.run(
+            partial(self._locale, Invocation(platform, channel_id, "", "", ""))
+        )
+
     def _locale(self, inv: Invocation) -> str:
         try:
             with self.db.session(read_only=True) as session:
@@ -385,8 +410,17 @@ class Yomikai:
         text = tr(error.key, **error.params)
         if spec is None or not error.show_usage:
             return Problem(text, locale=tr.locale)
-        usage, example = tr.spell(spec.usage), tr.spell(spec.example)
+        usage, example = spec.usage_in(tr), spec.example_in(tr)
         return Problem(text, usage=usage, example=example, locale=tr.locale)
+
+
+def _cleaned_args(value: Any) -> Any:
+    """A recorded request's arguments (card fields too) with their text cleaned."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, dict):
+        return {key: _cleaned_args(item) for key, item in value.items()}
+    return value
 
 
 def _refusals(results: list[Sent], locale: str) -> tuple[Message, ...]:

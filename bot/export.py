@@ -6,6 +6,7 @@ from bot import args
 from bot.context import Tx
 from bot.errors import UserError
 from bot.i18n import t
+from bot.markdown import escape
 from bot.messages import DECK_FORMATS, DeckPost, Notice, Reply, SessionExport, SummaryCard
 from bot.sessions import current_session, session_on
 from bot.views import summary_card
@@ -17,11 +18,11 @@ def export_session(tx: Tx, text: str) -> Reply:
     posted to the channel as a file; without, its cards as one Markdown document that only the
     organizer who asks sees."""
     tx.require_organizer()
-    words = args.words(text)
+    words = args.at_most(text, 2)
     formats = [word for word in words if word.casefold() in DECK_FORMATS]
     days = [word for word in words if word.casefold() not in DECK_FORMATS]
     if len(formats) > 1 or len(days) > 1:
-        raise UserError("args.too_many")
+        raise UserError("args.extra_words", extra=args.shorten(" ".join(words[1:])))
     reading = session_on(tx, args.day(days[0])) if days else current_session(tx)
     assert reading is not None and reading.id is not None
     group = tx.bound_group
@@ -38,10 +39,11 @@ def export_session(tx: Tx, text: str) -> Reply:
 
 
 def session_markdown(export: SessionExport) -> str:
-    """The document: a heading for the session, then every card in slot order."""
+    """The document: a heading for the session, then every card in slot order. What papers and
+    people wrote is escaped (``bot.markdown``): it shows as text, never as markup."""
     loc = export.locale
     title = t(loc, "render.agenda_title", date=f"{export.meets_at:%Y-%m-%d %H:%M}")
-    parts = [f"# {title}\n"]
+    parts = [f"# {escape(title)}\n"]
     parts += [card_markdown(card, level=2) for card in export.cards]
     return "\n".join(parts)
 
@@ -51,22 +53,33 @@ def card_markdown(card: SummaryCard, *, level: int = 1) -> str:
     loc = card.locale
     top, sub = "#" * level, "#" * (level + 1)
     heading = t(loc, "render.card_title", number=card.number)
-    lines = [f"{top} {heading} · {card.meets_at:%Y-%m-%d}", "", card.title]
+    lines = [f"{top} {escape(heading)} · {card.meets_at:%Y-%m-%d}", "", escape(card.title)]
     if card.translated_title:
-        lines.append(card.translated_title)
-    lines.append(card.url)
-    if card.summary:
-        lines += ["", f"{sub} {t(loc, 'card.summary')}", "", card.summary]
-    if card.abstract:
-        lines += ["", f"{sub} {t(loc, 'render.abstract')}", "", card.abstract]
-    if card.translated_abstract:
-        lines += ["", f"{sub} {t(loc, 'card.translated_abstract')}", "", card.translated_abstract]
+        lines.append(escape(card.translated_title))
+    lines.append(f"<{card.url}>")
+    for label, text in (
+        (t(loc, "card.summary"), card.summary),
+        (t(loc, "render.abstract"), card.abstract),
+        (t(loc, "card.translated_abstract"), card.translated_abstract),
+    ):
+        if text:
+            lines += ["", f"{sub} {escape(label)}", "", escape(text, paragraphs=True)]
     for item in card.fields:
-        lines += ["", f"{sub} {item.label(loc)}", ""]
-        lines.append(item.value or t(loc, "render.not_yet"))
+        lines += ["", f"{sub} {escape(item.label(loc))}", ""]
+        lines.append(escape(item.value, paragraphs=True) or escape(t(loc, "render.not_yet")))
     if card.presenter:
-        lines += ["", f"{t(loc, 'render.presenter')}: {card.presenter.name}"]
+        lines += [
+            "",
+            escape(
+                t(
+                    loc,
+                    "render.labelled",
+                    label=t(loc, "render.presenter"),
+                    value=card.presenter.name,
+                )
+            ),
+        ]
     small = card.small_print()
     if small:
-        lines += ["", *(f"> {line}" for line in small)]
+        lines += ["", *(f"> {escape(line)}" for line in small)]
     return "\n".join(lines) + "\n"

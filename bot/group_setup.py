@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from datetime import datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlmodel import Session
 
@@ -15,6 +14,8 @@ from bot.context import Tx
 from bot.errors import UserError
 from bot.i18n import LOCALES, Translator
 from bot.messages import Notice, Reply
+from bot.timezones import canonical_zone
+from bot.timezones import zones as all_zones
 from storage.models import Group, Member
 from storage.queries import insert_ignore, member_by_name, member_by_user
 
@@ -46,7 +47,7 @@ class GroupDefaults:
 
 def closest_timezones(name: str, limit: int = 3) -> list[str]:
     """Valid zone names that look like ``name``: "Tokyo" → Asia/Tokyo, "Europe/Londn" → …/London."""
-    zones = sorted(available_timezones())
+    zones = list(all_zones())
     wanted = name.strip().lower().replace(" ", "_")
     cities: dict[str, list[str]] = {}
     for zone in zones:
@@ -62,14 +63,10 @@ def closest_timezones(name: str, limit: int = 3) -> list[str]:
 
 
 def parse_timezone(value: str) -> str:
-    by_lower = {zone.lower(): zone for zone in available_timezones()}
-    if value.strip().lower() in by_lower:
-        return by_lower[value.strip().lower()]
-    try:
-        ZoneInfo(value)
-        return value
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
+    """A canonical zone name (``bot.timezones``), whatever its case."""
+    zone = canonical_zone(value)
+    if zone is not None:
+        return zone
     raise UserError(
         "setup.bad_timezone",
         value=args.shorten(value),
@@ -202,14 +199,15 @@ def ensure_member(
 
 
 def resolve_member(tx: Tx, word: str | None) -> Member:
-    """A member named in a command: a platform mention (made known if new) or a known name."""
+    """A member named in a command, by mention or by name: someone the group has seen (who
+    used a command here), never a stranger an organizer made up (``<@U123|mallory>``)."""
     ref = args.member_ref(word)
     group = tx.bound_group
     assert group.id is not None
     if ref.user_id is not None:
-        existing = member_by_user(tx.session, group.id, ref.user_id)
-        return existing or ensure_member(tx.session, group.id, ref.user_id, ref.name, tx.now)
-    found = member_by_name(tx.session, group.id, ref.name)
+        found = member_by_user(tx.session, group.id, ref.user_id)
+    else:
+        found = member_by_name(tx.session, group.id, ref.name)
     if found is None:
         raise UserError("member.unknown", name=args.shorten(ref.name), show_usage=False)
     return found
@@ -217,7 +215,7 @@ def resolve_member(tx: Tx, word: str | None) -> Member:
 
 def organizer(tx: Tx, text: str) -> Reply:
     tx.require_organizer()
-    words = args.words(text)
+    words = args.at_most(text, 1)
     target = resolve_member(tx, words[0] if words else None)
     if target.is_organizer:
         return Reply.tell(Notice(tx.tr("organizer.already", name=target.display_name)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -36,10 +37,25 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """A part of a sentence still to be said in the listener's language: a parameter that is
+    itself a catalog entry (``reason=Phrase("paper_id.no_id")``)."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _said(locale: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: t(locale, v.key, **v.params) if isinstance(v, Phrase) else v for k, v in params.items()
+    }
+
+
 def t(locale: str, key: str, **params: Any) -> str:
     """The sentence ``key`` in ``locale`` with ``params`` filled in (English if unknown locale)."""
     table = catalog(locale if locale in LOCALES else DEFAULT_LOCALE)
-    return table[key].format(**params)
+    return table[key].format(**_said(locale, params))
 
 
 def _as_written(text: str) -> str:
@@ -60,4 +76,4 @@ class Translator:
 
     def __call__(self, key: str, **params: Any) -> str:
         table = catalog(self.locale)
-        return self.spell(table[key]).format(**params)
+        return self.spell(table[key]).format(**_said(self.locale, params))

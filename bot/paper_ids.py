@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+from bot.i18n import Phrase, t
 
 _MAX_INPUT_CHARS = 2000
 
@@ -65,31 +68,36 @@ class PaperId:
 class PaperIdError(ValueError):
     """Raised for text that holds no arXiv id.
 
-    str(err) is a short English reason, never echoing more than 60 chars of the input.
+    ``reason`` says why in the listener's language (``paper_id.<key>`` of the catalogs); str(err)
+    is the English one. Neither echoes the input.
     """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.reason = Phrase(f"paper_id.{key}", params)
+        super().__init__(t("en", self.reason.key, **params))
 
 
 def _build(m: re.Match[str]) -> PaperId | str:
-    """A PaperId from a match of _ID, or the reason it is not a real arXiv id."""
+    """A PaperId from a match of _ID, or the key of the reason it is no real arXiv id."""
     version = int(m["ver"]) if m["ver"] else None
     if version == 0:
-        return "arXiv versions start at v1"
+        return "version_zero"
     if m["new"]:
         if not 1 <= int(m["new"][2:4]) <= 12:
-            return "that arXiv id has an impossible month (YYMM.NNNNN needs MM 01-12)"
+            return "month_new"
         if int(m["new"][:2]) < 7:
-            return "new-style arXiv ids (YYMM.NNNNN) start in April 2007"
+            return "too_early"
         return PaperId(m["new"], version)
     archive = m["arch"].lower()
     if archive not in _ARCHIVES:
-        return "that old-style arXiv id names an unknown archive"
+        return "unknown_archive"
     if not 1 <= int(m["old"][2:4]) <= 12:
-        return "that arXiv id has an impossible month (archive/YYMMNNN needs MM 01-12)"
+        return "month_old"
     return PaperId(f"{archive}/{m['old']}", version)
 
 
 def _scan(token: str) -> PaperId | str | None:
-    """The paper a token names, a reason it names none though it looks like it might, or None."""
+    """The paper a token names, the key of why it names none though it looks so, or None."""
     if m := _BARE.fullmatch(token):
         return _build(m)
     url = _URL.fullmatch(token)
@@ -97,17 +105,17 @@ def _scan(token: str) -> PaperId | str | None:
         return None
     path_pattern = _HOSTS.get(url["host"].lower())
     if path_pattern is None:
-        return "only links to arxiv.org, alphaxiv.org, huggingface.co or doi.org are understood"
+        return "other_site"
     m = path_pattern.fullmatch(url["path"])
-    return _build(m) if m else "that link does not point to an arXiv paper"
+    return _build(m) if m else "not_a_paper_link"
 
 
 def parse_paper_id(text: str) -> PaperId:
     """The single arXiv paper named in text (bare id, arXiv:, DOI or a known site's link)."""
     if len(text) > _MAX_INPUT_CHARS:
-        raise PaperIdError(f"too long: paste at most {_MAX_INPUT_CHARS} characters")
+        raise PaperIdError("too_long", limit=_MAX_INPUT_CHARS)
     if not text.strip():
-        raise PaperIdError("empty: paste an arXiv id or link, e.g. 2204.06974")
+        raise PaperIdError("empty")
     versions: dict[str, set[int | None]] = {}
     reason: str | None = None
     for word in text.split():
@@ -118,11 +126,11 @@ def parse_paper_id(text: str) -> PaperId:
             elif found is not None and reason is None:
                 reason = found
     if not versions:
-        raise PaperIdError(reason or "no arXiv id found: paste an id like 2204.06974 or a link")
+        raise PaperIdError(reason or "no_id")
     if len(versions) > 1:
-        raise PaperIdError("ambiguous: more than one arXiv paper is mentioned")
+        raise PaperIdError("two_papers")
     ((canonical, seen),) = versions.items()
     explicit = seen - {None}
     if len(explicit) > 1:
-        raise PaperIdError("ambiguous: more than one version of the paper is mentioned")
+        raise PaperIdError("two_versions")
     return PaperId(canonical, explicit.pop() if explicit else None)

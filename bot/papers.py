@@ -9,6 +9,7 @@ from typing import Protocol
 
 from sqlmodel import col, select
 
+from bot.cleaning import clean
 from bot.errors import UserError
 from bot.sources import PaperMetadata, SourceUnavailable
 from storage.db import Database
@@ -60,13 +61,14 @@ class PaperCatalog:
 
 
 def _row(meta: PaperMetadata, fetched_at: datetime) -> dict[str, object]:
+    """A paper's row; its text cleaned (a feed may carry NUL bytes or escape codes too)."""
     return {
         "arxiv_id": meta.arxiv_id,
         "version": meta.version,
-        "title": meta.title,
-        "authors": list(meta.authors),
-        "affiliations": list(meta.affiliations),
-        "abstract": meta.abstract,
+        "title": clean(meta.title, lines=False),
+        "authors": [clean(name, lines=False) for name in meta.authors],
+        "affiliations": [clean(name, lines=False) for name in meta.affiliations],
+        "abstract": clean(meta.abstract),
         "primary_category": meta.primary_category,
         "categories": list(meta.categories),
         "published": meta.published,

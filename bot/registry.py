@@ -15,6 +15,7 @@ from typing import Any
 from bot import cards, closing, export, group_setup, jobs, rotation, schedule, status, voting
 from bot.context import Invocation, Services, Tx
 from bot.errors import UserError
+from bot.i18n import Translator
 from bot.jobs import JobPermit
 from bot.messages import Notice, Reply
 
@@ -95,6 +96,14 @@ class CommandSpec:
     def help_key(self) -> str:
         return "help." + self.path.replace(" ", "_")
 
+    def usage_in(self, tr: Translator) -> str:
+        """``usage`` in the listener's language (its placeholders translated, its keywords
+        as they are typed); ``usage`` itself is what the Slack manifest shows."""
+        return tr("usage." + self.path.replace(" ", "_"))
+
+    def example_in(self, tr: Translator) -> str:
+        return tr("example." + self.path.replace(" ", "_"))
+
 
 async def _setup_defaults(services: Services, inv: Invocation, now: datetime) -> Any:
     return services.defaults
@@ -104,7 +113,7 @@ def _help(tx: Tx, text: str) -> Reply:
     lines = []
     for spec in COMMANDS:
         mark = " " + tx.tr("help.organizer_mark") if spec.organizer else ""
-        lines.append(f"{tx.tr.spell(spec.usage)} — {tx.tr(spec.help_key)}{mark}")
+        lines.append(f"{spec.usage_in(tx.tr)} — {tx.tr(spec.help_key)}{mark}")
     title = tx.tr("help.title")
     return Reply.tell(Notice(title, title=title, lines=tuple(lines)))
 
@@ -125,7 +134,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         "vote",
         voting.vote,
-        "/vote <n>",
+        "/vote <n> [<m> …]",
         "/vote 2",
         args=(Arg("n", "number", "discord.opt_candidate", suggest="candidates"),),
     ),
@@ -342,9 +351,10 @@ def resolve(command: str, text: str) -> tuple[CommandSpec, str]:
 
     ``("yomikai", "take 3")`` → (``yomikai take``, ``"3"``); an empty ``/yomikai`` is help.
     """
-    name = command.strip().lstrip("/").lower()
+    name, more = (*command.split(None, 1), "", "")[:2]  # ("yomikai\tstatus": one word too many)
+    name, text = name.lstrip("/").lower(), f"{more} {text}".strip()
     if name == "yomikai":
-        sub, _, rest = text.strip().partition(" ")
+        sub, rest = (*text.split(None, 1), "", "")[:2]  # (any whitespace separates words)
         path = f"yomikai {sub.lower() or 'help'}"
         if path in _BY_PATH:
             return _BY_PATH[path], rest.strip()

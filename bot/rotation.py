@@ -78,7 +78,7 @@ def leave(tx: Tx, text: str) -> Reply:
 
 
 def away(tx: Tx, text: str) -> Reply:
-    words = args.words(text)
+    words = args.at_most(text, 1)
     if not words:
         raise UserError("args.missing_date")
     until = args.day(words[0])
@@ -136,7 +136,7 @@ def presenters(tx: Tx, text: str) -> Reply:
 
 
 def take(tx: Tx, text: str) -> Reply:
-    words = args.words(text)
+    words = args.at_most(text, 1)
     reading = current_session(tx)
     slot = slot_by_number(tx, reading, args.number(words[0] if words else None))
     me = tx.me
@@ -152,7 +152,7 @@ def take(tx: Tx, text: str) -> Reply:
 
 
 def drop(tx: Tx, text: str) -> Reply:
-    words = args.words(text)
+    words = args.at_most(text, 1)
     reading = current_session(tx)
     slot = slot_by_number(tx, reading, args.number(words[0] if words else None))
     me = tx.me
@@ -171,7 +171,7 @@ def drop(tx: Tx, text: str) -> Reply:
 
 def assign(tx: Tx, text: str) -> Reply:
     tx.require_organizer()
-    words = args.words(text)
+    words = args.at_most(text, 2)
     reading = current_session(tx)
     slot = slot_by_number(tx, reading, args.number(words[0] if words else None))
     member = resolve_member(tx, words[1] if len(words) > 1 else None)
@@ -183,7 +183,7 @@ def assign(tx: Tx, text: str) -> Reply:
 
 def swap(tx: Tx, text: str) -> Reply:
     tx.require_organizer()
-    words = args.words(text)
+    words = args.at_most(text, 2)
     reading = current_session(tx)
     first = slot_by_number(tx, reading, args.number(words[0] if words else None))
     second = slot_by_number(tx, reading, args.number(words[1] if len(words) > 1 else None))

@@ -6,18 +6,22 @@ relative to the meeting: two days before it and one hour before it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from bot import args
-from bot.calendar import WEEKDAYS
+from bot.calendar import WEEKDAYS, next_weekly
 from bot.context import Tx
 from bot.errors import UserError
 from bot.group_setup import parse_time, parse_weekday
 from bot.i18n import Translator
 from bot.messages import Notice, Reply
 from storage.models import Group
+from storage.queries import sessions_of
 
 JOBS = ("poll", "open", "close", "remind", "meet")
 DEFAULTS = {"poll": "daily 09:00", "open": "mon 10:00", "close": "tue 18:00", "remind": "auto"}
@@ -53,7 +57,7 @@ class Rule:
         return found
 
 
-def parse_rule(words: list[str], *, daily_allowed: bool = True) -> Rule:
+def parse_rule(words: Sequence[str], *, daily_allowed: bool = True) -> Rule:
     """``["mon", "10:00"]`` or ``["daily", "09:00"]`` → a Rule (errors name the accepted forms)."""
     if len(words) != 2:
         raise UserError("schedule.bad_form")
@@ -106,7 +110,20 @@ def next_due(group: Group, job: str, now: datetime) -> datetime | None:
     return min(times) if times else None
 
 
-def set_job(group: Group, job: str, words: list[str]) -> None:
+def meeting_for(session: Session, group: Group, closes_at: datetime) -> datetime:
+    """The meeting a round closed at ``closes_at`` is for: the first one at least
+    ``PREPARATION`` later that has no session yet. A second round closed in the same week is
+    read a week later, so a meeting never has two sessions (``/card n`` never means two)."""
+    zone = ZoneInfo(group.timezone)
+    taken = {r.meets_at for r in sessions_of(session, group.id or 0)}
+    day, at = group.meeting_weekday, group.meeting_time
+    meets_at = next_weekly(closes_at + PREPARATION, zone, day, at)
+    while meets_at in taken:
+        meets_at = next_weekly(meets_at, zone, day, at)
+    return meets_at
+
+
+def set_job(group: Group, job: str, words: Sequence[str]) -> None:
     """Apply ``/yomikai schedule <job> …`` to the group (validated; raises UserError)."""
     if job not in JOBS:
         raise UserError("schedule.bad_job", value=job[:40])
@@ -129,7 +146,7 @@ def set_job(group: Group, job: str, words: list[str]) -> None:
     group.schedule = {**group.schedule, job: rule.describe(WEEKDAYS)}
 
 
-def show(group: Group, tr: Translator, now: datetime) -> Notice:
+def show(group: Group, tr: Translator, now: datetime, session: Session) -> Notice:
     zone = ZoneInfo(group.timezone)
     lines = []
     for job in JOBS:
@@ -138,6 +155,9 @@ def show(group: Group, tr: Translator, now: datetime) -> Notice:
         upcoming = next_due(group, job, now)
         next_text = f"{upcoming.astimezone(zone):%Y-%m-%d %H:%M}" if upcoming else "—"
         lines.append(tr("schedule.line", job=job, when=described, next=next_text))
+        if job == "close" and upcoming is not None:
+            reads = meeting_for(session, group, upcoming).astimezone(zone)
+            lines.append(tr("schedule.close_reads", date=f"{reads:%Y-%m-%d %H:%M}"))
     title = tr("schedule.title", timezone=group.timezone)
     return Notice(title, title=title, lines=tuple(lines))
 
@@ -152,9 +172,9 @@ def schedule_command(tx: Tx, text: str) -> Reply:
     """``/yomikai schedule`` shows the schedule; ``/yomikai schedule <job> <day> <HH:MM>|off``."""
     tx.require_organizer()
     group = tx.bound_group
-    words = args.words(text)
+    words = args.at_most(text, 3)
     if words:
         set_job(group, words[0].lower(), words[1:])
         tx.session.add(group)
-        return Reply.announce(show(group, tx.tr, tx.now))
-    return Reply.tell(show(group, tx.tr, tx.now))
+        return Reply.announce(show(group, tx.tr, tx.now, tx.session))
+    return Reply.tell(show(group, tx.tr, tx.now, tx.session))

@@ -7,11 +7,14 @@ from typing import Literal, overload
 
 from sqlmodel import select
 
+from bot.args import shorten
 from bot.context import Tx
 from bot.errors import UserError
 from storage.models import ReadingSession, Slot
 from storage.queries import next_session, sessions_of
 
+MAX_SLOT = 1_000
+"""No session has more slots than this (``MAX_PAPERS`` is far less)."""
 MEETING_LASTS = timedelta(hours=12)
 """How long after it starts a meeting is still the one commands mean."""
 
@@ -43,10 +46,12 @@ def session_on(tx: Tx, day: date) -> ReadingSession:
 
 def slot_by_number(tx: Tx, reading: ReadingSession | None, number: int) -> Slot:
     assert reading is not None
-    slot = tx.session.exec(
-        select(Slot).where(Slot.session_id == reading.id, Slot.number == number)
-    ).first()
+    slot = None
+    if number <= MAX_SLOT:  # (a bigger number is no slot, and no SQL integer either)
+        slot = tx.session.exec(
+            select(Slot).where(Slot.session_id == reading.id, Slot.number == number)
+        ).first()
     if slot is None:
         count = len(tx.session.exec(select(Slot.id).where(Slot.session_id == reading.id)).all())
-        raise UserError("slot.no_such", number=number, count=count)
+        raise UserError("slot.no_such", number=shorten(str(number)), count=count)
     return slot

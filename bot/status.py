@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from bot.context import Tx
 from bot.group_setup import settings_lines
 from bot.messages import Notice, Reply
+from bot.schedule import meeting_for
 from bot.sessions import current_session
 from bot.views import agenda
 from storage.models import Candidate, Member, Vote
@@ -28,6 +29,8 @@ def status(tx: Tx, text: str) -> Reply:
             select(func.count(func.distinct(Vote.member_id))).where(Vote.round_id == round_.id)
         ).one()
         lines.append(tx.tr("status.round", candidates=count, voters=voters))
+    reads = meeting_for(tx.session, group, tx.now).astimezone(tx.zone)
+    lines.append(tx.tr("status.closed_now", date=f"{reads:%Y-%m-%d %H:%M}"))
     reading = current_session(tx, required=False)
     if reading is None:
         lines.append(tx.tr("session.none_yet"))

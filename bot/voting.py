@@ -72,7 +72,7 @@ async def prepare_nomination(services: Services, inv: Invocation, now: datetime)
     try:
         paper_id = parse_paper_id(word)
     except PaperIdError as error:
-        raise UserError("nominate.bad_id", value=args.shorten(word), reason=str(error)) from None
+        raise UserError("nominate.bad_id", value=args.shorten(word), reason=error.reason) from None
     known = await services.catalog.ensure([paper_id.canonical], now)
     if paper_id.canonical not in known:
         raise UserError("nominate.unknown_paper", arxiv_id=paper_id.canonical, show_usage=False)
@@ -205,18 +205,21 @@ def candidates(tx: Tx, text: str) -> Reply:
 
 
 def vote(tx: Tx, text: str) -> Reply:
+    """``/vote 2`` toggles a vote; ``/vote 1 3 4`` toggles each (all or, on a mistake, none)."""
     words = args.words(text)
-    number = args.number(words[0] if words else None)
+    numbers = list(dict.fromkeys(args.number(word) for word in words)) or [args.number(None)]
     round_ = current_round(tx)
-    candidate = tx.session.exec(
-        select(Candidate).where(Candidate.round_id == round_.id, Candidate.number == number)
-    ).first()
-    if candidate is None:
-        count = len(
-            tx.session.exec(select(Candidate.id).where(Candidate.round_id == round_.id)).all()
-        )
-        raise UserError("vote.no_such_candidate", number=number, count=count)
-    return toggle_vote(tx, round_, candidate)
+    by_number = {
+        c.number: c
+        for c in tx.session.exec(select(Candidate).where(Candidate.round_id == round_.id))
+    }
+    for number in numbers:
+        if number not in by_number:
+            raise UserError(
+                "vote.no_such_candidate", number=args.shorten(str(number)), count=len(by_number)
+            )
+    said = "\n".join(_toggle(tx, round_, by_number[number]) for number in numbers)
+    return Reply(private=(Notice(said),), round_changed=round_.id)
 
 
 def vote_by_id(round_id: int, candidate_id: int, tx: Tx, _text: str) -> Reply:
@@ -233,6 +236,11 @@ def vote_by_id(round_id: int, candidate_id: int, tx: Tx, _text: str) -> Reply:
 
 
 def toggle_vote(tx: Tx, round_: Round, candidate: Candidate) -> Reply:
+    return Reply(private=(Notice(_toggle(tx, round_, candidate)),), round_changed=round_.id)
+
+
+def _toggle(tx: Tx, round_: Round, candidate: Candidate) -> str:
+    """Add the member's vote for ``candidate``, or take it back; what to tell them."""
     me = tx.me
     paper = tx.session.get(Paper, candidate.paper_id)
     assert paper is not None and round_.id is not None and candidate.id is not None
@@ -253,8 +261,7 @@ def toggle_vote(tx: Tx, round_: Round, candidate: Candidate) -> Reply:
         )
     votes = tallies(tx.session, round_.id).get(candidate.id, 0)
     key = "vote.added" if added is not None else "vote.removed"
-    text = tx.tr(key, number=candidate.number, title=paper.title, votes=votes)
-    return Reply(private=(Notice(text),), round_changed=round_.id)
+    return tx.tr(key, number=candidate.number, title=paper.title, votes=votes)
 
 
 def ballots(tx: Tx, round_: Round) -> list[Ballot]:

@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.fakes.slack_api",
     "tests.fakes.paper_sites",
     "tests.fakes.model_server",
+    "tests.reliability_report",
 ]
 
 
@@ -137,3 +138,21 @@ def chat(core: Yomikai) -> FakeChat:
     fake = FakeChat(core)
     core.connect(fake)
     return fake
+
+
+@pytest.fixture
+async def two_rounds(chat: FakeChat) -> FakeChat:
+    """A session of two slots (alice, the organizer, and bob present; carol is known) and a
+    second round open with two candidates."""
+    await chat.say("alice", "/yomikai setup papers 2")
+    await chat.say("alice", "/yomikai join")
+    await chat.say("bob", "/yomikai join")
+    await chat.say("carol", "/yomikai leave")
+    await chat.say("alice", "/nominate 2204.06974")
+    await chat.say("alice", "/nominate 2204.00598")
+    await chat.say("alice", "/yomikai open")
+    await chat.say("alice", "/yomikai close")
+    await chat.say("alice", "/nominate 2203.14465")
+    await chat.say("alice", "/nominate 2203.15556")
+    await chat.say("alice", "/yomikai open")
+    return chat

@@ -151,6 +151,9 @@ async def test_drop_goes_back_to_rotation_then_open(chat: FakeChat) -> None:
     assert "bob gave slot 1 back" in said and "Slot 1 is open" in said
     assert "Slot 2 is carol's" in (await chat.problem("bob", "/yomikai take 2")).text
     assert "not yours" in (await chat.problem("bob", "/yomikai drop 2")).text
+    stranger = await chat.problem("alice", "/yomikai assign 1 <@U-erin|erin>")
+    assert "I don't know “erin” in this group yet" in stranger.text  # never seen here
+    await chat.say("erin", "/yomikai leave")  # (a command that writes makes erin known)
     assert "erin presents slot 1" in await chat.text("alice", "/yomikai assign 1 <@U-erin|erin>")
     assert "know “nobody”" in (await chat.problem("alice", "/yomikai assign 1 @nobody")).text
     await chat.say("alice", "/yomikai swap 1 2")

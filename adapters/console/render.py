@@ -53,8 +53,8 @@ def render(message: Message) -> RenderableType:
             )
         case Reminder():
             return Panel(Text(message.body()), title=escape(message.heading()))
-        case SessionExport():
-            return Panel(Text(session_markdown(message)), title=escape(message.intro()))
+        case SessionExport():  # (no frame around it: the console chat prints it to be copied)
+            return Group(Text(message.intro()), Text(session_markdown(message)))
         case DeckFile():  # (the console chat writes the file; this is its line)
             return Text(message.intro)
         case DeckPost():
@@ -77,12 +77,12 @@ def _problem(problem: Problem) -> RenderableType:
 def _candidates(ballot: CandidateList) -> RenderableType:
     loc = ballot.locale
     title = t(loc, "render.candidates_title" if ballot.open else "render.candidates_closed")
-    caption = t(loc, "render.vote_hint") if ballot.open else None
+    caption = t(loc, "render.vote_hint_typed") if ballot.open else None
     table = Table(title=title, caption=caption, show_lines=False, expand=True)
     table.add_column("#", justify="right", style="bold")
-    table.add_column("paper", ratio=1)
+    table.add_column(t(loc, "render.paper"), ratio=1)
     table.add_column("arXiv", no_wrap=True)
-    table.add_column("votes", justify="right")
+    table.add_column(t(loc, "render.votes_column"), justify="right")
     for line in ballot.candidates:
         detail = Text(line.title)
         if line.nominations:
@@ -100,9 +100,9 @@ def _agenda(plan: Agenda) -> RenderableType:
         title=t(loc, "render.agenda_title", date=plan.meets_at.strftime("%Y-%m-%d %H:%M"))
     )
     table.add_column("#", justify="right", style="bold")
-    table.add_column("paper", ratio=1)
+    table.add_column(t(loc, "render.paper"), ratio=1)
     table.add_column(t(loc, "render.presenter"))
-    table.add_column("")
+    table.add_column(t(loc, "render.card_column"))
     for slot in plan.slots:
         who = (
             Text(slot.presenter.name)
@@ -136,17 +136,14 @@ def _card(card: SummaryCard) -> RenderableType:
         body.add_row(field.label(loc), value)
     parts += [Text(""), body]
     if card.presenter:
-        parts.append(Text(f"\n{t(loc, 'render.presenter')}: {card.presenter.name}", style="dim"))
+        who = t(loc, "render.labelled", label=t(loc, "render.presenter"), value=card.presenter.name)
+        parts.append(Text(f"\n{who}", style="dim"))
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         parts.append(Text(t(loc, "render.draft", missing=missing), style="yellow"))
     parts += [Text(line, style="dim") for line in card.small_print()]
     heading = t(loc, "render.card_title", number=card.number)
     return Panel(Group(*parts), title=escape(f"{heading} · {card.meets_at:%Y-%m-%d}"))
-
-
-def _reminder(reminder: Reminder) -> RenderableType:
-    return Panel(Text(reminder.body()), title=escape(reminder.heading()))
 
 
 def render_draft(draft: Draft, locale: str) -> RenderableType:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
-from zoneinfo import available_timezones
 
 import discord
 from discord import app_commands
@@ -31,10 +30,11 @@ from adapters.discord.inbound import ORGANIZER_COMMAND, arguments, mention
 from adapters.discord.limits import cut
 from bot.i18n import t
 from bot.registry import COMMANDS, HOME, Arg, CommandSpec
+from bot.timezones import zones
 
 Callback = Callable[..., Coroutine[Any, Any, None]]
 GUILDS = app_commands.AppCommandContext(guild=True)
-_ZONES = sorted(available_timezones())
+_ZONES = zones()
 
 
 def ui_text(key: str, **refs: str) -> locale_str:

@@ -191,7 +191,8 @@ def _agenda(plan: Agenda) -> discord.Embed:
         )
         done = t(loc, "render.card_done" if slot.card_finished else "render.card_todo")
         paper = link(f"arXiv:{slot.arxiv_id}", slot.url)
-        detail = f"{paper} · {t(loc, 'render.presenter')}: {who} · {done}"
+        labelled = t(loc, "render.labelled", label=t(loc, "render.presenter"), value=who)
+        detail = f"{paper} · {labelled} · {done}"
         rows.append((f"{slot.number}. {slot.title}", detail))
     return _listing(embed, rows)
 
@@ -216,7 +217,8 @@ def _card(card: SummaryCard) -> Outgoing:
         embed.add_field(name=cut(item.label(loc), limits.FIELD_NAME), value=value, inline=False)
     footer = [f"{t(loc, 'render.card_title', number=card.number)} · {card.meets_at:%Y-%m-%d}"]
     if card.presenter:
-        footer.append(f"{t(loc, 'render.presenter')}: {cut(card.presenter.name, 80)}")
+        name = cut(card.presenter.name, 80)
+        footer.append(t(loc, "render.labelled", label=t(loc, "render.presenter"), value=name))
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         footer.append(t(loc, "render.draft", missing=missing))

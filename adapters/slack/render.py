@@ -150,7 +150,7 @@ def _agenda(plan: Agenda) -> Rendered:
     blocks = [header(title)]
     for slot in plan.slots[: MAX_BLOCKS - 1]:
         if slot.presenter:
-            who = f"{escape(t(loc, 'render.presenter'))}: {_person(slot.presenter)}"
+            who = _presenter(loc, _person(slot.presenter))
         else:
             who = f"_{escape(t(loc, 'render.open_slot', number=slot.number))}_"
         done = escape(t(loc, "render.card_done" if slot.card_finished else "render.card_todo"))
@@ -182,7 +182,7 @@ def _card(card: SummaryCard) -> Rendered:
         blocks.append(section(f"{label}\n{value}"))
     notes = []
     if card.presenter:
-        notes.append(f"{escape(t(loc, 'render.presenter'))}: {_person(card.presenter)}")
+        notes.append(_presenter(loc, _person(card.presenter)))
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         notes.append(escape(t(loc, "render.draft", missing=missing)))
@@ -212,3 +212,9 @@ def _export(export: SessionExport) -> Rendered:
     if len(texts) > fits:
         blocks.append(context(escape(t(export.locale, "slack.export_cut"))))
     return _done(intro, blocks)
+
+
+def _presenter(locale: str, person: str) -> str:
+    """``Presenter: <@U1>``: the label escaped, the mention (already Slack markup) as it is."""
+    label = t(locale, "render.labelled", label=t(locale, "render.presenter"), value="\0")
+    return escape(label).replace("\0", person)

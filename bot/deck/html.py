@@ -80,6 +80,6 @@ def _paper(deck: Deck, slide: PaperSlide) -> str:
         else:
             parts.append(f'<p class="empty">{escape(t(loc, "render.not_yet"))}</p>')
     if card.presenter:
-        who = f"{t(loc, 'render.presenter')}: {card.presenter.name}"
+        who = t(loc, "render.labelled", label=t(loc, "render.presenter"), value=card.presenter.name)
         parts.append(f'<div class="presenter">{escape(who)}</div>')
     return f'<section class="slide">{"".join(parts)}</section>'

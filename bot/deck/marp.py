@@ -1,35 +1,14 @@
 """The deck as Marp-compatible Markdown: front matter ``marp: true``, ``---`` between slides.
 
-Every text from a paper, a card or a member is escaped (``escape``): it can never start a
+Every text from a paper, a card or a member is escaped (``bot.markdown``): it can never start a
 heading, a list or a new slide, nor carry HTML, a link or a mention.
 """
 
 from __future__ import annotations
 
-import re
-
 from bot.deck.slides import Deck, PaperSlide
 from bot.i18n import t
-
-_INLINE = re.compile(r"([\\`*_\[\]|~])")
-"""Marks that mean something anywhere in a line (emphasis, code, links, table cells)."""
-_LINE_START = re.compile(r"^(\s*)([#>+=:-])")
-"""What starts a block at the start of a line: a heading, quote, list, rule or ``---``."""
-_NUMBERED = re.compile(r"^(\s*\d+)([.)])")
-
-
-def cell(text: str) -> str:
-    """Text for a table cell: escaped, and on one line (a line break would end the row)."""
-    return escape(" ".join(text.split()))
-
-
-def escape(text: str) -> str:
-    """Text shown literally in Markdown (and by Marp): no markup, no HTML, no mention."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;")
-    text = re.sub(r"@(everyone|here|channel)", "@\u200b\\1", text)
-    lines = [_INLINE.sub(r"\\\1", line.strip()) for line in text.splitlines() if line.strip()]
-    lines = [_NUMBERED.sub(r"\1\\\2", _LINE_START.sub(r"\1\\\2", line)) for line in lines]
-    return "  \n".join(lines)
+from bot.markdown import cell, escape
 
 
 def deck_markdown(deck: Deck) -> str:
@@ -72,5 +51,6 @@ def _paper(deck: Deck, slide: PaperSlide) -> str:
         value = escape(item.value) if item.value else f"*{escape(t(loc, 'render.not_yet'))}*"
         lines += [f"**{escape(item.label(loc))}**: {value}", ""]
     if card.presenter and (slide.fields or not slide.continued):
-        lines.append(f"*{escape(t(loc, 'render.presenter'))}: {escape(card.presenter.name)}*")
+        who = t(loc, "render.labelled", label=t(loc, "render.presenter"), value=card.presenter.name)
+        lines.append(f"*{escape(who)}*")
     return "\n".join(lines).rstrip()

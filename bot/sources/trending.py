@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypedDict, Unpack
 
 import httpx
 
+from bot.cleaning import clean
 from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.sources import PaperMetadata, SourceUnavailable
 from bot.sources.arxiv_source import ArxivSource
@@ -215,7 +216,7 @@ def canonical_id(value: Any) -> str | None:
 
 def text(value: Any) -> str:
     """A string field with whitespace collapsed; "" for anything else."""
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    return " ".join(clean(value).split()) if isinstance(value, str) else ""
 
 
 def abstract(value: Any) -> str:

@@ -148,6 +148,9 @@ async def test_whole_cycle(adapter, fake_discord: FakeDiscord, core: Yomikai) ->
     # Slots change hands; a member picked in an option is a mention the core understands.
     (dropped,) = await chat.run(presenter, "yomikai drop", n=1)
     assert not ephemeral(dropped) and "gave slot 1 back" in text(dropped)
+    (stranger,) = await chat.run("ada", "yomikai-admin assign", n=1, member=Member("dave"))
+    assert ephemeral(stranger) and "I don't know “Dave” in this group yet" in text(stranger)
+    await chat.run("dave", "yomikai join")  # (now the group knows dave)
     (assigned,) = await chat.run("ada", "yomikai-admin assign", n=1, member=Member("dave"))
     assert "Dave presents slot 1" in text(assigned)
     assert_nothing_pings(fake_discord)

@@ -144,7 +144,7 @@ async def test_post_and_update_for_the_scheduler(adapter, fake_discord: FakeDisc
     )
     ref = await adapter.post(str(CHANNEL_ID), card)
     posted = fake_discord.messages[ref]
-    assert "目的" in text(posted) and "(未記入)" in text(posted)
+    assert "目的" in text(posted) and "（未記入）" in text(posted)
     await adapter.update(str(CHANNEL_ID), ref, ballot_of(2))
     assert custom_ids(fake_discord.messages[ref]) == ["vote:999:5001", "vote:999:5002"]
     assert_nothing_pings(fake_discord)
