@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO, cast
 
@@ -70,11 +70,8 @@ log = logging.getLogger("yomikai")
 
 
 @contextlib.asynccontextmanager
-async def built_core(settings: Settings, arxiv_spacing: float = 3.0) -> AsyncIterator[Yomikai]:
-    """The core with its database and paper sources, closed again on the way out.
-
-    ``arxiv_spacing``: seconds between two requests to arXiv (its API terms ask for three).
-    """
+async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
+    """The core with its database and paper sources, closed again on the way out."""
     db = Database(settings.database_url)
     try:
         upgrade(db.engine)  # under a lock: replicas starting together migrate once
@@ -83,7 +80,7 @@ async def built_core(settings: Settings, arxiv_spacing: float = 3.0) -> AsyncIte
         raise DatabaseUnavailable(reason(error)) from None
     # arXiv's API and its HTML pages share one budget for the whole installation.
     arxiv = ArxivSource(
-        settings.arxiv_api_url, budget=SharedBudget(db, "arxiv", spacing=arxiv_spacing)
+        settings.arxiv_api_url, budget=SharedBudget(db, "arxiv", spacing=settings.arxiv_spacing)
     )
     trending = TrendingChain(
         [
@@ -97,7 +94,7 @@ async def built_core(settings: Settings, arxiv_spacing: float = 3.0) -> AsyncIte
         defaults=GroupDefaults(timezone=settings.timezone, locale=settings.locale),
         trending=trending,
     )
-    core = Yomikai(db, services, SystemClock())
+    core = Yomikai(db, services, SystemClock(), timedelta(seconds=settings.send_lease))
     drafter = build_drafter(settings, core.unit, arxiv.budget)
     core.services = replace(services, drafter=drafter)
     try:
@@ -119,15 +116,13 @@ def build_drafter(settings: Settings, unit: Unit, budget: Budget) -> Drafter:
     return Drafter(pages, model)
 
 
-async def run(
-    settings: Settings, console: Console, log_file: str | None = None, arxiv_spacing: float = 3.0
-) -> None:
+async def run(settings: Settings, console: Console, log_file: str | None = None) -> None:
     """Every configured adapter and the scheduler on this one event loop.
 
     With no chat token, the console chat runs until its input ends; otherwise the bot serves
     Slack and/or Discord until it is stopped (Ctrl-C or SIGTERM).
     """
-    async with built_core(settings, arxiv_spacing) as core:
+    async with built_core(settings) as core:
         chats: list[SlackAdapter | DiscordAdapter] = []
         if settings.slack_enabled:
             chats.append(build_slack(settings, core))
@@ -169,11 +164,7 @@ async def run_demo(settings: Settings, console: Console, log_file: str | None) -
             demo = demo_settings(settings, sites, f"sqlite:///{Path(folder) / 'demo.db'}")
             count = len(load_catalog().papers)
             console.print(t(settings.locale, "console.demo", count=count), markup=False)
-            await run(demo, console, log_file, arxiv_spacing=DEMO_SPACING)
-
-
-DEMO_SPACING = 0.2
-"""The demo's sites are in this process: no need to wait arXiv's three seconds."""
+            await run(demo, console, log_file)
 
 
 def _log_to(verbose: bool, log_file: str | None) -> str | None:

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, validation_alias="YOMIKAI_LLM_MODEL")
     llm_api_key: SecretStr | None = Field(None, validation_alias="YOMIKAI_LLM_API_KEY")
     chromium: str | None = Field(None, validation_alias="YOMIKAI_CHROMIUM")
+    send_lease: float = Field(15.0, ge=3, le=600, validation_alias="YOMIKAI_SEND_LEASE")
+    """Seconds a post being sent is its sender's; after a crash another process sends it then."""
+    arxiv_spacing: float = Field(3.0, ge=0, le=60, validation_alias="YOMIKAI_ARXIV_SPACING")
+    """Seconds between two requests to arXiv, across every process (its API terms ask for 3)."""
     log_file: str = Field("yomikai.log", validation_alias="YOMIKAI_LOG_FILE")
     """Where the console chat logs (a terminal shows standard error amid the chat)."""
 

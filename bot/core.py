@@ -68,12 +68,18 @@ class _Ran:
 class Yomikai:
     """One instance serves every adapter and group; it holds no per-group state in memory."""
 
-    def __init__(self, db: Database, services: Services, clock: Clock) -> None:
+    def __init__(
+        self,
+        db: Database,
+        services: Services,
+        clock: Clock,
+        send_lease: timedelta = outbox.LEASE,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.unit = Unit(db, clock)
         self.adapters: dict[str, ChatAdapter] = {}
-        self.delivery = Delivery(self.unit, self.adapters)
+        self.delivery = Delivery(self.unit, self.adapters, send_lease)
         self.jobs = JobRunner(self.unit, services, self.delivery)
         self.drafts: DraftWorker | None = None
         self.services = services

@@ -160,3 +160,32 @@ def hostile_text() -> st.SearchStrategy[tuple[str, str]]:
         st.integers(3_000, 12_000).map(lambda n: ("huge", "x" * n)),
         _mixed(),
     )
+
+
+def command_lines() -> st.SearchStrategy[tuple[str, str]]:
+    """``(command path, argument template)``: the hostile text alone, or after valid words
+    (a nomination's reason, a card field, a setting), so that it is also stored and then
+    shown again (``/summary``, ``/yomikai export``, the ballot)."""
+    from bot.registry import COMMANDS  # (the registry is the list of every command)
+
+    bare = [(spec.path, "{}") for spec in COMMANDS]
+    after_valid = [
+        ("nominate", "2204.03458 {}"),
+        ("card", "1 purpose: {}"),
+        ("card", "1 model: {} method: {}"),
+        ("card", "2 summary: {}"),
+        ("vote", "1 {}"),
+        ("summary", "1 {}"),
+        ("summary", "1"),
+        ("yomikai export", ""),
+        ("candidates", ""),
+        ("yomikai setup", "name {}"),
+        ("yomikai setup", "timezone {}"),
+        ("yomikai assign", "1 {}"),
+        ("yomikai away", "{} 2026-12-24"),
+    ]
+    return st.sampled_from(bare + after_valid)
+
+
+def filled(template: str, text: str) -> str:
+    return template.replace("{}", text)

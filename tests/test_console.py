@@ -118,6 +118,9 @@ def test_scripted_week_through_the_real_command(fake_arxiv: FakeArxiv, tmp_path:
         **os.environ,
         "YOMIKAI_DATABASE_URL": f"sqlite:///{tmp_path / 'week.db'}",
         "YOMIKAI_ARXIV_API_URL": fake_arxiv.url,
+        "YOMIKAI_ARXIV_HTML_URL": "http://127.0.0.1:9/html",  # (no draft reaches out)
+        "YOMIKAI_AR5IV_URL": "http://127.0.0.1:9/html",
+        "YOMIKAI_ARXIV_SPACING": "0",
         "YOMIKAI_TIMEZONE": "Asia/Tokyo",
         "COLUMNS": "120",
     }
@@ -185,6 +188,9 @@ def _run_console(script: bytes, tmp_path: Path, **env: str) -> subprocess.Comple
     environment = {
         **os.environ,
         "YOMIKAI_DATABASE_URL": f"sqlite:///{tmp_path / 'console.db'}",
+        "YOMIKAI_ARXIV_HTML_URL": "http://127.0.0.1:9/html",  # (no draft reaches out)
+        "YOMIKAI_AR5IV_URL": "http://127.0.0.1:9/html",
+        "YOMIKAI_ARXIV_SPACING": "0",
         "COLUMNS": "120",
         **env,
     }

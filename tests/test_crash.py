@@ -60,6 +60,10 @@ class Bot:
             "YOMIKAI_ARXIV_API_URL": arxiv.url,
             "YOMIKAI_HF_API_URL": CLOSED_PORT,
             "YOMIKAI_PWC_API_URL": CLOSED_PORT,
+            "YOMIKAI_ARXIV_HTML_URL": CLOSED_PORT,  # (no card draft reaches out)
+            "YOMIKAI_AR5IV_URL": CLOSED_PORT,
+            "YOMIKAI_ARXIV_SPACING": "0",  # (the fake arXiv needs no politeness)
+            "YOMIKAI_SEND_LEASE": "3",  # (a killed sender's post goes again 3 s on, not 15)
         }
         for name in ("SLACK_APP_TOKEN", "DISCORD_BOT_TOKEN"):
             self.env.pop(name, None)

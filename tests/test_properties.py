@@ -24,7 +24,7 @@ from bot.messages import DeckPost, Message, Problem
 from bot.registry import COMMANDS, resolve
 from storage.db import Database
 from tests.fakes.chat import FakeChat
-from tests.hostile import KNOWN, RAW, examples, hostile_text
+from tests.hostile import KNOWN, RAW, command_lines, examples, filled, hostile_text
 from tests.reliability_report import recorder
 from tests.test_bad_input import snapshot
 
@@ -63,17 +63,20 @@ def check_said(message: Message) -> None:
 
 @pytest.mark.both_engines
 @examples(300)
-@given(
-    path=st.sampled_from(PATHS), user=st.sampled_from(("alice", "carol")), hostile=hostile_text()
-)
+@given(line=command_lines(), user=st.sampled_from(("alice", "carol")), hostile=hostile_text())
 async def test_any_text_to_any_command_through_the_core(
-    two_rounds: FakeChat, db: Database, engine: str, path: str, user: str, hostile: tuple[str, str]
+    two_rounds: FakeChat,
+    db: Database,
+    engine: str,
+    line: tuple[str, str],
+    user: str,
+    hostile: tuple[str, str],
 ) -> None:
-    label, typed = hostile
+    (path, template), (label, typed) = line, hostile
     spec, _ = resolve(*path.split(" ", 1)) if " " in path else resolve(path, "")
     week = two_rounds
     before, posted = snapshot(db), len(week.announced)
-    reply = await week.say(user, f"/{path} {typed}")
+    reply = await week.say(user, f"/{path} {filled(template, typed)}")
     said = (*reply.public, *reply.private, *(s.message for s in week.announced[posted:]))
     for message in said:
         check_said(message)

@@ -141,6 +141,10 @@ async def demo_sites(catalog: Catalog | None = None) -> AsyncIterator[DemoSites]
         await sites.stop()
 
 
+DEMO_SPACING = 0.2
+"""The demo's arXiv is this process: no need to wait arXiv's three seconds between requests."""
+
+
 def demo_settings(settings: Settings, sites: DemoSites, database_url: str) -> Settings:
     """``settings`` for the demo: every paper site is ``sites``, the database is
     ``database_url``, and no chat token, chat API or language model is left, so the console chat
@@ -163,5 +167,6 @@ def demo_settings(settings: Settings, sites: DemoSites, database_url: str) -> Se
             "llm_base_url": None,
             "llm_model": None,
             "llm_api_key": None,
+            "arxiv_spacing": DEMO_SPACING,
         }
     )

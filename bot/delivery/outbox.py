@@ -126,10 +126,14 @@ class Leased:
 
 
 def lease(
-    session: Session, post_id: int, now: datetime, platforms: Collection[str]
+    session: Session,
+    post_id: int,
+    now: datetime,
+    platforms: Collection[str],
+    hold: timedelta = LEASE,
 ) -> Leased | None:
-    """Take row ``post_id`` for this sender, or None: sent, someone else's, not due, or for a
-    platform this sender does not serve (``platforms``; another process sends it)."""
+    """Take row ``post_id`` for this sender for ``hold``, or None: sent, someone else's, not
+    due, or for a platform this sender does not serve (``platforms``; another process sends it)."""
     table = OutboxPost.__table__  # type: ignore[attr-defined]
     post = session.get(OutboxPost, post_id)
     group = session.get(Group, post.group_id) if post is not None else None
@@ -148,7 +152,7 @@ def lease(
         )
         .values(
             state=SENDING,
-            lease_until=now + LEASE,
+            lease_until=now + hold,
             attempts=table.c.attempts + 1,
             first_sent_at=post.first_sent_at or now,
         )

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SEND_TIMEOUT = 10.0
 """A platform call that has not answered by then counts as failed (and is tried again);
-shorter than ``outbox.LEASE``."""
+at most two thirds of the lease (``outbox.LEASE``, or ``YOMIKAI_SEND_LEASE``)."""
 FIRST_BACKOFF = 2.0
 MAX_BACKOFF = 300.0
 POLL_SECONDS = 5.0
@@ -55,9 +55,14 @@ def backoff(attempts: int, retry_after: float | None = None) -> float:
 
 
 class Delivery:
-    def __init__(self, unit: Unit, adapters: Mapping[str, ChatAdapter]) -> None:
+    def __init__(
+        self, unit: Unit, adapters: Mapping[str, ChatAdapter], lease: timedelta = outbox.LEASE
+    ) -> None:
         self.unit = unit
         self.adapters = adapters
+        self.lease = lease
+        """How long a post being sent is this process's; a dead sender's is sent again then."""
+        self.send_timeout = min(SEND_TIMEOUT, lease.total_seconds() * 2 / 3)
         self.sent = 0
         """Posts delivered by this process (for logs and benchmarks)."""
         self.decks = DeckMaker(unit)
@@ -113,14 +118,16 @@ class Delivery:
         """Lease and send one post; None when it is not ours to send now (not due, taken)."""
         now = self.unit.clock.now()
         platforms = set(self.adapters)
-        leased = await self.unit.in_thread(lambda s: outbox.lease(s, post_id, now, platforms))
+        leased = await self.unit.in_thread(
+            lambda s: outbox.lease(s, post_id, now, platforms, self.lease)
+        )
         if leased is None:
             return None
         adapter = self.adapters[leased.platform]
         try:
             if isinstance(leased.message, DeckPost):  # made now, outside the send's time limit
                 leased = replace(leased, message=await self.decks.make(leased.message))
-            ref = await asyncio.wait_for(self._call(adapter, leased), SEND_TIMEOUT)
+            ref = await asyncio.wait_for(self._call(adapter, leased), self.send_timeout)
         except DeliveryError as error:
             if not error.transient:
                 reason = error.reason
@@ -185,7 +192,7 @@ class Delivery:
                 continue
             try:
                 await asyncio.wait_for(
-                    adapter.update(post.channel_id, post.ref, post.ballot), SEND_TIMEOUT
+                    adapter.update(post.channel_id, post.ref, post.ballot), self.send_timeout
                 )
             except Exception:
                 log.warning("could not redraw the ballot of round %d at start", round_id)
