@@ -175,7 +175,9 @@ class SummaryCard:
             for source, keys in self.sources().items()
         ]
         if said:
-            lines.append(t(loc, "render.sources", sources="; ".join(said)))
+            lines.append(
+                t(loc, "render.sources", sources=t(loc, "render.source_separator").join(said))
+            )
         lines += [t(loc, key) for key in self.notes]
         return tuple(lines)
 
