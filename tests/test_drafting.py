@@ -19,7 +19,7 @@ from bot.sources.politeness import SharedBudget
 from storage.db import Database
 from storage.models import Paper, PaperPage
 from tests.fakes.drafting import drafting
-from tests.fakes.paper_sites import BY_ID, PAPERS, FakePaperSites, latexml_page
+from tests.fakes.paper_sites import BY_ID, PAPERS, FakePaperSites, author_block, latexml_page
 
 MODEL_NAMES_RIGHT = 16
 AFFILIATIONS_RIGHT = 14
@@ -181,10 +181,10 @@ def test_a_hundred_institutions_are_capped() -> None:
 
 
 def test_the_author_block_drops_emails_marks_and_notes() -> None:
-    html = (Path(__file__).parent / "fixtures/papers/html/2203.14465.html").read_text("utf-8")
+    html = author_block("2203.14465")
     found = institutions(html, BY_ID["2203.14465"]["authors"])
     assert found == ["Department of Computer Science, Stanford University", "Google Research"]
-    html = (Path(__file__).parent / "fixtures/papers/html/2106.09685.html").read_text("utf-8")
+    html = author_block("2106.09685")
     assert institutions(html, BY_ID["2106.09685"]["authors"]) == ["Microsoft Corporation"]
 
 

@@ -1,6 +1,6 @@
 """Fake arxiv.org/html and ar5iv on 127.0.0.1, serving LaTeXML pages built from the fixtures.
 
-``tests/fixtures/papers/html/<id>.html`` holds a paper's author block as LaTeXML renders it;
+``adapters/demo/catalog/html/<id>.html`` holds a paper's author block as LaTeXML renders it;
 a page is that block inside the document frame arXiv serves (title, authors, abstract). A paper
 listed in ``only_ar5iv`` answers 404 on the arXiv site (an older paper, as on arXiv today); a
 paper ar5iv does not have is redirected to arXiv's abstract page, as ar5iv does.
@@ -25,13 +25,15 @@ import pytest
 from tests.fakes.http import running
 
 PAPERS_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "papers"
+AUTHOR_BLOCKS = Path(__file__).resolve().parents[2] / "adapters" / "demo" / "catalog" / "html"
+"""The quality set's author blocks: the demo bundles the same files, so they are kept once."""
 PAPERS: list[dict[str, Any]] = json.loads((PAPERS_DIR / "papers.json").read_text("utf-8"))
 """The quality set: real titles and abstracts, and what a reader would write for them."""
 BY_ID = {paper["arxiv_id"]: paper for paper in PAPERS}
 
 
 def author_block(arxiv_id: str) -> str:
-    path = PAPERS_DIR / "html" / f"{arxiv_id.replace('/', '_')}.html"
+    path = AUTHOR_BLOCKS / f"{arxiv_id.replace('/', '_')}.html"
     return path.read_text("utf-8") if path.exists() else ""
 
 
