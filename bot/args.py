@@ -100,10 +100,8 @@ def member_ref(word: str | None) -> MemberRef:
     if not word:
         raise UserError("args.missing_member")
     typed = word.strip()
-    if _GROUP_MENTION.search(typed):
-        raise UserError("args.group_mention", value=shorten(as_shown(typed)))
     match = _MENTION.match(typed)
-    if match and _GROUP_MENTION.search(match.group(1)):
+    if _GROUP_MENTION.search(match.group(1) if match else typed):  # (<@everyone|…> too)
         raise UserError("args.group_mention", value=shorten(as_shown(typed)))
     if match:
         return MemberRef(user_id=match.group(1), name=match.group(2) or match.group(1))

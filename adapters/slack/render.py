@@ -148,9 +148,10 @@ def _agenda(plan: Agenda) -> Rendered:
     loc = plan.locale
     title = t(loc, "render.agenda_title", date=plan.meets_at.strftime("%Y-%m-%d %H:%M"))
     blocks = [header(title)]
+    presenter = escape(t(loc, "render.presenter"))
     for slot in plan.slots[: MAX_BLOCKS - 1]:
         if slot.presenter:
-            who = _presenter(loc, _person(slot.presenter))
+            who = t(loc, "render.labelled", label=presenter, value=_person(slot.presenter))
         else:
             who = f"_{escape(t(loc, 'render.open_slot', number=slot.number))}_"
         done = escape(t(loc, "render.card_done" if slot.card_finished else "render.card_todo"))
@@ -182,7 +183,8 @@ def _card(card: SummaryCard) -> Rendered:
         blocks.append(section(f"{label}\n{value}"))
     notes = []
     if card.presenter:
-        notes.append(_presenter(loc, _person(card.presenter)))
+        label = escape(t(loc, "render.presenter"))
+        notes.append(t(loc, "render.labelled", label=label, value=_person(card.presenter)))
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         notes.append(escape(t(loc, "render.draft", missing=missing)))
@@ -212,9 +214,3 @@ def _export(export: SessionExport) -> Rendered:
     if len(texts) > fits:
         blocks.append(context(escape(t(export.locale, "slack.export_cut"))))
     return _done(intro, blocks)
-
-
-def _presenter(locale: str, person: str) -> str:
-    """``Presenter: <@U1>``: the label escaped, the mention (already Slack markup) as it is."""
-    label = t(locale, "render.labelled", label=t(locale, "render.presenter"), value="\0")
-    return escape(label).replace("\0", person)
