@@ -12,6 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from bot.registry import COMMANDS
+
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 """What no text the bot says may hold (tab and newline are fine)."""
 KNOWN = {"U-alice", "U-bob", "U-carol"}
@@ -166,8 +168,6 @@ def command_lines() -> st.SearchStrategy[tuple[str, str]]:
     """``(command path, argument template)``: the hostile text alone, or after valid words
     (a nomination's reason, a card field, a setting), so that it is also stored and then
     shown again (``/summary``, ``/yomikai export``, the ballot)."""
-    from bot.registry import COMMANDS  # (the registry is the list of every command)
-
     bare = [(spec.path, "{}") for spec in COMMANDS]
     after_valid = [
         ("nominate", "2204.03458 {}"),
