@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.context import Tx
 from bot.drafting.draft import PENDING
+from bot.meeting.event import changed
 from bot.messages import Reply
 from bot.rotation import free_presenters
 from bot.schedule import meeting_for
@@ -44,4 +45,8 @@ def close_round_now(tx: Tx) -> Reply:
             tx.session.flush()
             tx.session.add(Card(slot_id=slot.id or 0, updated_at=tx.now, draft_state=PENDING))
     tx.session.flush()
-    return Reply(public=(agenda(tx.session, group, reading),), round_changed=round_.id)
+    return Reply(
+        public=(agenda(tx.session, group, reading),),
+        round_changed=round_.id,
+        session_changed=changed(tx, reading),
+    )

@@ -384,15 +384,22 @@ class Yomikai:
     @staticmethod
     def _queue(tx: Tx, reply: Reply) -> list[int]:
         """Queue what the reply announces, in the command's transaction; the rows' ids."""
-        if not reply.public:
+        if not reply.public and reply.session_changed is None:
             return []
         inv = tx.inv
         group = tx.group or group_for_channel(tx.session, inv.platform, inv.channel_id)
         if group is None or group.id is None:  # (setup makes the group during its step)
             return []
         prefix = f"req:{inv.request_key}" if inv.request_key else f"cmd:{uuid.uuid4().hex}"
-        redraw = reply.round_changed
-        return outbox.queue(tx.session, group.id, prefix, tx.now, posts=reply.public, redraw=redraw)
+        return outbox.queue(
+            tx.session,
+            group.id,
+            prefix,
+            tx.now,
+            posts=reply.public,
+            redraw=reply.round_changed,
+            event=reply.session_changed,
+        )
 
     async def locale(self, platform: str, channel_id: str) -> str:
         """The language of the group in that channel (the default one before there is one)."""

@@ -26,9 +26,10 @@ from bot.delivery import inbox, outbox
 from bot.delivery.worker import Delivery
 from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import DeckPost, Message, Notice, Reminder
+from bot.messages import DeckPost, Message, Notice, Reminder, ThreadOpening
 from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
+from bot.threads.opening import opening
 from bot.unit import Unit
 from bot.views import agenda, card_is_finished, summary_card
 from bot.voting import open_round_now
@@ -56,6 +57,10 @@ class Outcome:
     """The poll found no trending source that answered."""
     round_changed: int | None = None
     """A round whose posted ballot must be redrawn (closed: no more buttons)."""
+    threads: list[ThreadOpening] = field(default_factory=list)
+    """A discussion thread to start under each posted card (``bot.threads``)."""
+    session_changed: int | None = None
+    """A session whose calendar event must show it anew (made by the close)."""
 
 
 _Step = Callable[[Tx, datetime], Outcome]
@@ -175,6 +180,8 @@ class JobRunner:
                 posts=outcome.posts,
                 dms=outcome.dms,
                 redraw=outcome.round_changed,
+                threads=outcome.threads,
+                event=outcome.session_changed,
             )
             return outcome, posts
 
@@ -268,7 +275,11 @@ def _open(tx: Tx, due: datetime) -> Outcome:
 def _close(tx: Tx, due: datetime) -> Outcome:
     try:
         reply = close_round_now(tx)
-        return Outcome(posts=list(reply.public), round_changed=reply.round_changed)
+        return Outcome(
+            posts=list(reply.public),
+            round_changed=reply.round_changed,
+            session_changed=reply.session_changed,
+        )
     except UserError as nothing:
         log.info("close for group %s: nothing to do (%s)", tx.bound_group.id, nothing.key)
         return Outcome()
@@ -315,6 +326,8 @@ def _meet(tx: Tx, due: datetime) -> Outcome:
         view = summary_card(tx.session, group, reading, slot)
         if all(field.value for field in view.fields):  # a draft not yet confirmed shows as one
             outcome.posts.append(view)
+            if group.threads:
+                outcome.threads.append(opening(view, slot.id or 0))
         else:
             who = view.presenter.name if view.presenter else tx.tr("meet.nobody")
             missing.append(tx.tr("meet.missing_line", number=slot.number, name=who))

@@ -117,6 +117,15 @@ class CardField:
 
 
 @dataclass(frozen=True)
+class Question:
+    """A message a member wrote in a paper's thread, kept for the meeting."""
+
+    author: str
+    text: str
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
 class SummaryCard:
     locale: str
     number: int
@@ -136,6 +145,10 @@ class SummaryCard:
     """A draft is being written (the card fills in shortly)."""
     extras_drafted: tuple[str, ...] = ()
     """Which of summary, translated title and translated abstract are still drafts."""
+    thread: str = ""
+    """Where the paper's discussion thread is (a link), once the card was posted with one."""
+    questions: tuple[Question, ...] = ()
+    """What members asked in that thread, oldest first."""
 
     @property
     def finished(self) -> bool:
@@ -277,6 +290,58 @@ class DeckFile:
     intro: str
 
 
+@dataclass(frozen=True)
+class ThreadOpening:
+    """The first message of a posted card's discussion thread: it names the presenter (the one
+    mention the bot makes) and asks for questions. ``parent_key`` is the card post's outbox key;
+    the thread is started under that post once it is out (``bot.threads``)."""
+
+    locale: str
+    slot_id: int
+    number: int
+    title: str
+    presenter: Person | None
+    parent_key: str = ""
+
+    def text(self, presenter: str, title: str | None = None) -> str:
+        """The opening line, the presenter as the platform mentions them (``<@U…>``); an
+        adapter may pass the title cut short, or escaped, for its markup."""
+        title = self.title if title is None else title
+        if self.presenter is None:
+            return t(self.locale, "thread.opening_open", number=self.number, title=title)
+        return t(
+            self.locale, "thread.opening", presenter=presenter, number=self.number, title=title
+        )
+
+
+@dataclass(frozen=True)
+class MeetingEvent:
+    """A session as a calendar shows it (``bot.meeting``): the iCalendar event and a
+    platform's own event (a Discord Guild Scheduled Event) are both made from this."""
+
+    locale: str
+    session_id: int
+    uid: str
+    """Stays the same through every change, so an update replaces the event."""
+    revision: int
+    """iCalendar's SEQUENCE: grows with every change."""
+    title: str
+    starts_at: datetime
+    """In the group's zone (``zone``)."""
+    ends_at: datetime
+    zone: str
+    location: str
+    papers: tuple[str, ...]
+    """"1. Title — presenter" lines, in slot order."""
+    cancelled: bool = False
+    url: str = ""
+    """Where the agenda is, when known."""
+
+    @property
+    def description(self) -> str:
+        return "\n".join(self.papers)
+
+
 Message = (
     Notice
     | Problem
@@ -288,6 +353,8 @@ Message = (
     | SessionExport
     | DeckPost
     | DeckFile
+    | ThreadOpening
+    | MeetingEvent
 )
 
 
@@ -301,6 +368,8 @@ class Reply:
     private: tuple[Message, ...] = ()
     public: tuple[Message, ...] = ()
     round_changed: int | None = None
+    session_changed: int | None = None
+    """A session whose calendar event (on platforms that keep one) should show it anew."""
     locale: str | None = None
     """The group's language, for any words an adapter adds (set by the core)."""
 

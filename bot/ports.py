@@ -7,10 +7,11 @@ as a passing failure and is tried again).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from bot.messages import Message, Reply
+from bot.messages import MeetingEvent, Message, Reply, ThreadOpening
 
 
 class ChatAdapter(Protocol):
@@ -51,4 +52,43 @@ class ChatAdapter(Protocol):
     async def answer(self, address: dict[str, str], reply: Reply) -> None:
         """Answer a request that was run again after a restart (``address`` is what the
         adapter recorded with it: a Slack ``response_url``); a no-op where that cannot be."""
+        ...
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A discussion thread the platform made: its reference, and a link members open."""
+
+    ref: str
+    link: str = ""
+
+
+@runtime_checkable
+class ThreadPlatform(Protocol):
+    """An adapter whose platform has threads (Slack, Discord); the console has none."""
+
+    async def open_thread(
+        self,
+        channel_id: str,
+        parent_ref: str,
+        opening: ThreadOpening,
+        *,
+        key: str = "",
+        since: datetime | None = None,
+    ) -> Thread:
+        """Start a thread under the posted message ``parent_ref`` and post ``opening`` in it.
+
+        With ``since`` set, an earlier attempt may have done part of it: neither the thread
+        nor its opening message is made twice.
+        """
+        ...
+
+
+@runtime_checkable
+class EventPlatform(Protocol):
+    """An adapter whose platform keeps calendar events of its own (Discord's scheduled events)."""
+
+    async def sync_event(self, channel_id: str, event: MeetingEvent, ref: str | None) -> str | None:
+        """Make (``ref`` None), update or cancel the platform's event for ``event``; its
+        reference. Raises ``EventsRefused`` when the bot may not manage events there."""
         ...

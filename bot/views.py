@@ -20,6 +20,7 @@ from bot.messages import (
     Person,
     SummaryCard,
 )
+from bot.threads.store import questions_of, thread_of
 from storage.models import Candidate, Card, Group, Member, Paper, ReadingSession, Round, Slot, Vote
 from storage.queries import card_of, nomination_counts, slots_of
 
@@ -105,6 +106,7 @@ def summary_card(
     assert paper is not None
     card = card_of(session, slot.id) or Card(slot_id=slot.id, updated_at=reading.created_at)
     presenter = session.get(Member, slot.presenter_id) if slot.presenter_id else None
+    thread = thread_of(session, slot.id)
     return SummaryCard(
         locale=group.locale,
         number=slot.number,
@@ -124,4 +126,6 @@ def summary_card(
         notes=tuple(card.draft_notes),
         drafting=card.draft_state in (PENDING, DRAFTING),
         extras_drafted=tuple(key for key in CARD_EXTRAS if key in card.drafted),
+        thread=thread.link if thread is not None else "",
+        questions=questions_of(session, slot.id),
     )

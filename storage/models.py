@@ -7,6 +7,8 @@ scheduled post has one outbox row.
 
 from __future__ import annotations
 
+import secrets
+import uuid
 from datetime import date, datetime, time
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
@@ -23,7 +25,10 @@ class Group(SQLModel, table=True):
     """A reading group: one chat channel on one platform, with its settings."""
 
     __tablename__ = "reading_group"
-    __table_args__ = (UniqueConstraint("platform", "channel_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "channel_id"),
+        Index("reading_group_calendar_token", "calendar_token", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
@@ -40,6 +45,15 @@ class Group(SQLModel, table=True):
     categories: str = Field(default="cs.LG cs.CL cs.CV cs.AI", max_length=200)
     schedule: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     """Per-job overrides of the default weekly schedule (see ``bot/schedule.py``)."""
+    threads: bool = True
+    """Each posted card gets a discussion thread (``/yomikai setup threads on|off``)."""
+    location: str = Field(default="", max_length=200)
+    """Where the meeting is (a room, a video link): the calendar event's location."""
+    calendar_token: str = Field(default_factory=lambda: secrets.token_urlsafe(18), max_length=64)
+    """The unguessable part of the group's calendar feed address (``/calendar/<token>.ics``)."""
+    events_refused: bool = False
+    """The platform refused to make calendar events (Discord without *Manage Events*) and the
+    organizers were told; they are told again only after events worked once more."""
     created_at: datetime = Field(sa_column=_aware())
 
 
@@ -158,12 +172,20 @@ class ReadingSession(SQLModel, table=True):
     """One meeting of the group, made when a round closes."""
 
     __tablename__ = "session"
+    __table_args__ = (Index("session_uid", "uid", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="reading_group.id", index=True)
     round_id: int = Field(foreign_key="round.id", unique=True)
     meets_at: datetime = Field(sa_column=_aware())
     created_at: datetime = Field(sa_column=_aware())
+    uid: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64)
+    """The meeting's calendar identity: the same through every change, so an update replaces."""
+    revision: int = 0
+    """Bumped by every change a calendar shows (time, papers, cancel): iCalendar's SEQUENCE."""
+    cancelled_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+    event_ref: str | None = Field(default=None, max_length=64)
+    """The platform's calendar event for it (a Discord Guild Scheduled Event id), once made."""
 
 
 class Slot(SQLModel, table=True):
@@ -207,6 +229,37 @@ class Card(SQLModel, table=True):
     draft_lease_until: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
     draft_attempts: int = 0
     drafted_at: datetime | None = Field(default=None, sa_column=_aware(nullable=True))
+
+
+class PaperThread(SQLModel, table=True):
+    """A posted card's discussion thread (``bot.threads``): made once per slot."""
+
+    __tablename__ = "paper_thread"
+    __table_args__ = (UniqueConstraint("group_id", "ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: int = Field(foreign_key="slot.id", unique=True)
+    group_id: int = Field(foreign_key="reading_group.id")
+    ref: str = Field(max_length=200)
+    """The platform's thread: Slack's parent message ``ts``, a Discord thread's channel id."""
+    link: str = Field(default="", max_length=500)
+    """Where a member opens it (a permalink), when the platform gives one."""
+    created_at: datetime = Field(sa_column=_aware())
+
+
+class Question(SQLModel, table=True):
+    """A message written in a paper's thread, kept for the meeting (never run as a command)."""
+
+    __tablename__ = "thread_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot_id: int = Field(foreign_key="slot.id", index=True)
+    key: str = Field(max_length=200, unique=True)
+    """The platform message's identity, so a retried event is kept once."""
+    author_id: str = Field(max_length=64)
+    author_name: str = Field(default="", max_length=128)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    asked_at: datetime = Field(sa_column=_aware())
 
 
 class PaperPage(SQLModel, table=True):

@@ -21,12 +21,14 @@ from bot.messages import (
     CardForm,
     DeckFile,
     DeckPost,
+    MeetingEvent,
     Message,
     Notice,
     Problem,
     Reminder,
     SessionExport,
     SummaryCard,
+    ThreadOpening,
     more_institutions,
     source_name,
 )
@@ -59,6 +61,8 @@ def render(message: Message) -> RenderableType:
             return Text(message.intro)
         case DeckPost():
             raise TypeError("a DeckPost is made into a DeckFile by bot.delivery before it is sent")
+        case ThreadOpening() | MeetingEvent():
+            raise TypeError("threads and calendar events are made by the adapter, not posted")
         case _:
             assert_never(message)
 

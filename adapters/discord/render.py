@@ -23,12 +23,14 @@ from bot.messages import (
     CardForm,
     DeckFile,
     DeckPost,
+    MeetingEvent,
     Message,
     Notice,
     Problem,
     Reminder,
     SessionExport,
     SummaryCard,
+    ThreadOpening,
 )
 
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -109,6 +111,8 @@ def render(message: Message) -> Outgoing:
             return Outgoing(content=intro, attachments=[(message.filename, message.data)])
         case DeckPost():
             raise TypeError("a DeckPost is made into a DeckFile by bot.delivery before it is sent")
+        case ThreadOpening() | MeetingEvent():
+            raise TypeError("threads and calendar events are made by the adapter, not posted")
         case _:
             assert_never(message)
 

@@ -31,6 +31,7 @@ from bot.messages import (
     CardForm,
     DeckFile,
     DeckPost,
+    MeetingEvent,
     Message,
     Notice,
     Person,
@@ -38,6 +39,7 @@ from bot.messages import (
     Reminder,
     SessionExport,
     SummaryCard,
+    ThreadOpening,
     vote_id,
 )
 
@@ -76,6 +78,8 @@ def render(message: Message) -> Rendered:
             return _done(message.intro, [section(escape(message.intro))])
         case DeckPost():
             raise TypeError("a DeckPost is made into a DeckFile by bot.delivery before it is sent")
+        case ThreadOpening() | MeetingEvent():
+            raise TypeError("threads and calendar events are made by the adapter, not posted")
         case _:
             assert_never(message)
 

@@ -31,3 +31,11 @@ class MessageGone(DeliveryError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason, transient=False)
+
+
+class EventsRefused(DeliveryError):
+    """The platform will not let the bot keep calendar events (Discord without *Manage Events*):
+    the organizers are told once, and the meeting goes on without one."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, transient=False)

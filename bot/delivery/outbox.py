@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,9 +18,10 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from bot.delivery import codec
-from bot.messages import CandidateList, Message
+from bot.meeting.event import meeting_event
+from bot.messages import CandidateList, Message, SummaryCard, ThreadOpening
 from bot.views import candidate_list
-from storage.models import Group, OutboxPost, Round
+from storage.models import Group, OutboxPost, ReadingSession, Round
 from storage.queries import insert_ignore
 
 LEASE = timedelta(seconds=15)
@@ -30,11 +31,18 @@ MAX_ATTEMPTS = 12
 """Attempts before a post is given up (with the backoff below: about an hour)."""
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-POST, DM, REDRAW = "post", "dm", "redraw"
+POST, DM, REDRAW, THREAD, EVENT = "post", "dm", "redraw", "thread", "event"
+"""A post to the channel, a direct message, a ballot's redraw, a card's discussion thread
+(started under the card's post: ``bot.threads``) and a session's platform calendar event."""
 
 
 def ballot_key(round_id: int) -> str:
     return f"ballot:{round_id}"
+
+
+def thread_key(slot_id: int) -> str:
+    """A slot's thread is started once, however often its card is posted."""
+    return f"thread:{slot_id}"
 
 
 def enqueue(
@@ -79,24 +87,39 @@ def queue(
     posts: Sequence[Message] = (),
     dms: Sequence[tuple[str, Message]] = (),
     redraw: int | None = None,
+    threads: Sequence[ThreadOpening] = (),
+    event: int | None = None,
 ) -> list[int]:
     """Queue what one command or job run says, keyed under ``prefix``; the new rows' ids.
 
     A ballot is keyed by its round (``ballot:<round>``), so it is posted once and edited after.
+    A thread follows the card post of its slot number (``threads``); ``event`` names a session
+    whose calendar event is brought up to date after the posts.
     """
     ids = []
+    card_keys: dict[int, str] = {}
     for number, message in enumerate(posts, 1):
         key = (
             ballot_key(message.round_id)
             if isinstance(message, CandidateList)
             else f"{prefix}:{number}"
         )
+        if isinstance(message, SummaryCard):
+            card_keys[message.number] = key
         ids.append(enqueue(session, group_id, key, message, now))
+    for opening in threads:
+        if opening.number in card_keys:
+            opening = replace(opening, parent_key=card_keys[opening.number])
+            key = thread_key(opening.slot_id)
+            ids.append(enqueue(session, group_id, key, opening, now, kind=THREAD))
     for user_id, message in dms:
         key = f"{prefix}:dm:{user_id}"
         ids.append(enqueue(session, group_id, key, message, now, kind=DM, target=user_id))
     if redraw is not None:
         ids.append(enqueue_redraw(session, group_id, redraw, f"{prefix}:redraw", now))
+    if event is not None:
+        key = f"{prefix}:event:{event}"
+        ids.append(enqueue(session, group_id, key, None, now, kind=EVENT, target=str(event)))
     return [post_id for post_id in ids if post_id is not None]
 
 
@@ -163,6 +186,9 @@ def lease(
     message: Message | None
     if post.kind == REDRAW:
         message = None
+    elif post.kind == EVENT:  # drawn as the session stands when it is sent
+        reading = session.get(ReadingSession, int(post.target))
+        message = meeting_event(session, group, reading) if reading is not None else None
     elif post.key.startswith("ballot:"):
         message = _fresh_ballot(session, group, int(post.key.split(":")[1]))
     else:
@@ -224,6 +250,14 @@ def unsent(session: Session, platforms: set[str], limit: int = 200) -> list[tupl
 
 def state_of(session: Session, key: str) -> str | None:
     return session.exec(select(OutboxPost.state).where(OutboxPost.key == key)).first()
+
+
+def sent_ref(session: Session, key: str) -> tuple[str, str | None] | None:
+    """(state, message reference) of the post ``key``; None when there is no such post."""
+    row = session.exec(
+        select(OutboxPost.state, OutboxPost.message_ref).where(OutboxPost.key == key)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from functools import partial
 
 from bot.deck.delivery import DeckMaker
 from bot.delivery import outbox
-from bot.delivery.errors import DeliveryError, MessageGone
-from bot.messages import DeckPost
-from bot.ports import ChatAdapter
+from bot.delivery.errors import DeliveryError, EventsRefused, MessageGone
+from bot.meeting import sync
+from bot.messages import DeckPost, MeetingEvent, ThreadOpening
+from bot.ports import ChatAdapter, EventPlatform, ThreadPlatform
+from bot.threads import store as threads
 from bot.unit import Unit
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,10 @@ class Delivery:
         message = leased.message
         if leased.kind == outbox.REDRAW:
             return await self._redraw(adapter, leased)
+        if isinstance(message, ThreadOpening):
+            return await self._thread(adapter, leased, message)
+        if isinstance(message, MeetingEvent):
+            return await self._event(adapter, leased, message)
         if message is None:  # a ballot whose round is gone
             return None
         if leased.kind == outbox.DM:
@@ -180,6 +186,46 @@ class Delivery:
             return None  # never posted (or given up): it will be drawn fresh when it goes
         await adapter.update(post.channel_id, post.ref, post.ballot)
         return post.ref
+
+    async def _thread(
+        self, adapter: ChatAdapter, leased: outbox.Leased, opening: ThreadOpening
+    ) -> str | None:
+        """Start the card's thread under its post, once the post is out."""
+        if not isinstance(adapter, ThreadPlatform):
+            return None  # no threads here (the console)
+        parent = await self.unit.in_thread(
+            lambda s: outbox.sent_ref(s, opening.parent_key), read_only=True
+        )
+        if parent is None or parent[0] == outbox.FAILED:
+            return None  # the card never went out: no thread to start under it
+        state, parent_ref = parent
+        if state != outbox.SENT or parent_ref is None:
+            raise DeliveryError("the card is being posted", transient=True)
+        thread = await adapter.open_thread(
+            leased.channel_id, parent_ref, opening, key=leased.token, since=leased.since
+        )
+        now = self.unit.clock.now()
+        await self.unit.in_thread(lambda s: threads.remember(s, opening.slot_id, thread, now))
+        return thread.ref
+
+    async def _event(
+        self, adapter: ChatAdapter, leased: outbox.Leased, event: MeetingEvent
+    ) -> str | None:
+        """Bring the platform's calendar event of the session up to date (where there is one)."""
+        if not isinstance(adapter, EventPlatform):
+            return None
+        session_id = event.session_id
+        ref = await self.unit.in_thread(lambda s: sync.event_ref(s, session_id), read_only=True)
+        try:
+            made = await adapter.sync_event(leased.channel_id, event, ref)
+        except EventsRefused as refusal:
+            log.info("calendar event of session %d refused: %s", session_id, refusal.reason)
+            now = self.unit.clock.now()
+            if await self.unit.in_thread(lambda s: sync.refused(s, session_id, now)):
+                self.wake()  # the organizers' direct messages follow this row
+            return None
+        await self.unit.in_thread(lambda s: sync.synced(s, session_id, made))
+        return made
 
     async def redraw_ballots(self, since: datetime) -> None:
         """Draw every posted ballot that may have changed (at start: a crash may have left one

@@ -1,0 +1,1 @@
+"""Around the meeting: the session in calendars (iCalendar, a Discord scheduled event)."""
