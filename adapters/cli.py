@@ -52,6 +52,7 @@ from bot.drafting.pages import PaperPages
 from bot.errors import UserError
 from bot.group_setup import GroupDefaults
 from bot.i18n import LOCALES, t
+from bot.meeting.feed import NoSuchGroup, find_group, group_feed
 from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.papers import PaperCatalog
 from bot.scheduler import Scheduler
@@ -93,6 +94,7 @@ async def built_core(settings: Settings) -> AsyncIterator[Yomikai]:
         catalog=PaperCatalog(db, arxiv),
         defaults=GroupDefaults(timezone=settings.timezone, locale=settings.locale),
         trending=trending,
+        public_url=settings.public_url,
     )
     core = Yomikai(db, services, SystemClock(), timedelta(seconds=settings.send_lease))
     drafter = build_drafter(settings, core.unit, arxiv.budget)
@@ -291,6 +293,33 @@ def draft_command(options: argparse.Namespace, settings: Settings, console: Cons
     return 0
 
 
+def calendar_command(options: argparse.Namespace, settings: Settings) -> int:
+    """``yomikai calendar``: the group's feed (every past and planned session) as iCalendar
+    on standard output, what ``/calendar/<token>.ics`` serves."""
+    err = Console(stderr=True)
+    url = options.database_url or settings.database_url
+    db = Database(url)
+    try:
+        with db.session(read_only=True) as session:
+            group = find_group(session, options.channel)
+            data = group_feed(session, group, SystemClock().now())
+    except NoSuchGroup as error:
+        err.print(f"yomikai calendar: {error}", style="bold red", markup=False)
+        return 2
+    except (OperationalError, InterfaceError) as error:
+        err.print(
+            f"yomikai calendar: the database at {_shown(url)} does not answer ({reason(error)})",
+            style="bold red",
+            markup=False,
+        )
+        return 2
+    finally:
+        db.dispose()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+    return 0
+
+
 FORMATS = ("md", "html", "pdf")
 
 
@@ -356,6 +385,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     exporting.add_argument("--format", choices=FORMATS, default="html")
     exporting.add_argument("-o", "--output", metavar="FILE", help="default: yomikai-DATE.EXT")
     exporting.add_argument("--channel", help="the group's channel id (when there are several)")
+    calendar = commands.add_parser(
+        "calendar", help="print a group's calendar (every session) as iCalendar on stdout"
+    )
+    calendar.add_argument("--channel", help="the group's channel id (when there are several)")
+    calendar.add_argument(
+        "--database-url", metavar="URL", help="default: YOMIKAI_DATABASE_URL (sqlite:///…)"
+    )
     drafting = commands.add_parser(
         "draft", help="print the card draft of one paper (to try a model, or measure drafts)"
     )
@@ -382,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return database_command(options, settings, console)
     if options.command == "export":
         return export_command(options, settings)
+    if options.command == "calendar":
+        return calendar_command(options, settings)
     if options.command == "draft":
         options.language = options.language or settings.locale
         return draft_command(options, settings, console)

@@ -45,8 +45,9 @@ def close_round_now(tx: Tx) -> Reply:
             tx.session.flush()
             tx.session.add(Card(slot_id=slot.id or 0, updated_at=tx.now, draft_state=PENDING))
     tx.session.flush()
+    made = changed(tx, reading)  # (first: the agenda's event shows this revision)
     return Reply(
-        public=(agenda(tx.session, group, reading),),
+        public=(agenda(tx.session, group, reading, public_url=tx.public_url),),
         round_changed=round_.id,
-        session_changed=changed(tx, reading),
+        session_changed=made,
     )

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     hf_api_url: str = Field("https://huggingface.co/api", validation_alias="YOMIKAI_HF_API_URL")
     pwc_api_url: str = Field(DEFAULT_PWC_API_URL, validation_alias="YOMIKAI_PWC_API_URL")
     http_port: int = Field(3000, ge=1, le=65535, validation_alias="YOMIKAI_HTTP_PORT")
+    public_url: str = Field("", validation_alias="YOMIKAI_PUBLIC_URL")
+    """Where the bot's HTTP server is reachable from outside (``https://bot.example.org``):
+    calendar links are made under it (the feed ``/calendar/<token>.ics``); empty: none."""
     slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
@@ -33,6 +36,9 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
     discord_guild_id: int | None = Field(None, validation_alias="DISCORD_GUILD_ID")
     discord_api_url: str | None = Field(None, validation_alias="DISCORD_API_URL")
+    discord_message_content: bool = Field(True, validation_alias="DISCORD_MESSAGE_CONTENT")
+    """Read what members write in a card's thread (Discord's privileged Message Content
+    intent, switched on in the Developer Portal); off: threads are made, questions not kept."""
     arxiv_html_url: str = Field(DEFAULT_ARXIV_HTML_URL, validation_alias="YOMIKAI_ARXIV_HTML_URL")
     ar5iv_url: str = Field(DEFAULT_AR5IV_URL, validation_alias="YOMIKAI_AR5IV_URL")
     llm_base_url: str | None = Field(None, validation_alias="YOMIKAI_LLM_BASE_URL")
@@ -81,6 +87,14 @@ class Settings(BaseSettings):
     def _shipped_locale(cls, value: str) -> str:
         if value not in LOCALES:
             raise ValueError(f"{value!r} is not a shipped language ({', '.join(LOCALES)})")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (not value.startswith(("https://", "http://")) or " " in value):
+            raise ValueError(f"{value!r} is not a web address (e.g. https://bot.example.org)")
         return value
 
     @field_validator("database_url", "arxiv_api_url", "arxiv_html_url", "ar5iv_url")

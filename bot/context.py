@@ -30,6 +30,9 @@ class Services:
     trending: TrendingChain | None = None
     drafter: Drafter | None = None
     """Drafts cards in the background; None: cards start empty (the presenter writes them)."""
+    public_url: str = ""
+    """Where the bot's HTTP server is reachable from outside (``YOMIKAI_PUBLIC_URL``): the
+    calendar links are made under it. Empty: no public address is known."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class Tx:
     prepared: Any = None
     drafting: bool = False
     """Cards are drafted here (a drafter is configured): closing a round asks for drafts."""
+    public_url: str = ""
+    """``Services.public_url``: an agenda links its session's ``.ics`` under it."""
 
     @property
     def bound_group(self) -> Group:

@@ -35,6 +35,7 @@ from bot.jobs import JobPermit, JobRunner
 from bot.messages import Message, Notice, Problem, Reply
 from bot.ports import ChatAdapter
 from bot.registry import CommandSpec, Handler, resolve, spelling
+from bot.threads import store as threads
 from bot.unit import DatabaseUnavailable, Unit
 from storage.db import Database
 from storage.queries import group_for_channel, member_by_user
@@ -271,6 +272,35 @@ class Yomikai:
             inv.cleaned(), "vote", partial(voting.vote_by_id, round_id, candidate_id)
         )
 
+    async def thread_message(
+        self,
+        platform: str,
+        ref: str,
+        key: str,
+        author_id: str,
+        text: str,
+        *,
+        channel_id: str | None = None,
+        author_name: str = "",
+    ) -> bool:
+        """A message written in a thread: kept as a question when the thread is a paper's
+        (``bot.threads``), never run as a command. True when it was kept now. Raises when the
+        database cannot take it, so the platform may send it again."""
+        at = self.clock.now()
+        return await self.unit.in_thread(
+            partial(
+                threads.keep_question,
+                platform=platform,
+                ref=ref,
+                key=key,
+                author_id=author_id,
+                text=text,
+                at=at,
+                channel_id=channel_id,
+                author_name=author_name,
+            )
+        )
+
     async def ballot_post(self, round_id: int) -> outbox.BallotPost | None:
         """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""
         return await self.unit.in_thread(
@@ -287,7 +317,8 @@ class Yomikai:
         if job == "poll" and outcome.unavailable:
             text = tr("jobs.poll_unavailable")
         elif job == "poll":
-            text = tr("jobs.polled", count=outcome.found, source=outcome.source or "—")
+            key = "jobs.polled_read" if outcome.read else "jobs.polled"
+            text = tr(key, count=outcome.found, source=outcome.source or "—", read=outcome.read)
         elif outcome.posts or outcome.dms:
             text = tr("jobs.done", posts=len(outcome.posts), dms=len(outcome.dms))
         else:
@@ -371,6 +402,7 @@ class Yomikai:
             locale = group.locale if group else self.services.defaults.locale
             tr = Translator(locale, spelling(inv.organizer_command))
             tx = Tx(session, inv, group, member, now, tr, prepared, self.drafts is not None)
+            tx.public_url = self.services.public_url
             result = step(tx, inv.text)
             posts: list[int] = []
             if isinstance(result, Reply):

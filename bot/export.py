@@ -6,7 +6,7 @@ from bot import args
 from bot.context import Tx
 from bot.errors import UserError
 from bot.i18n import t
-from bot.markdown import escape
+from bot.markdown import escape, escape_line
 from bot.messages import DECK_FORMATS, DeckPost, Notice, Reply, SessionExport, SummaryCard
 from bot.sessions import current_session, session_on
 from bot.views import summary_card
@@ -67,6 +67,12 @@ def card_markdown(card: SummaryCard, *, level: int = 1) -> str:
     for item in card.fields:
         lines += ["", f"{sub} {escape(item.label(loc))}", ""]
         lines.append(escape(item.value, paragraphs=True) or escape(t(loc, "render.not_yet")))
+    if card.questions:  # all of them: the document is the meeting's record
+        asked = t(loc, "thread.questions", count=len(card.questions))
+        lines += ["", f"{sub} {escape(asked)}", ""]
+        for q in card.questions:
+            said = t(loc, "thread.question_line", author=q.author, text=" ".join(q.text.split()))
+            lines.append(f"- {escape_line(said)}")
     if card.presenter:
         lines += [
             "",

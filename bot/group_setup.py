@@ -13,11 +13,12 @@ from bot.calendar import WEEKDAYS
 from bot.context import Tx
 from bot.errors import UserError
 from bot.i18n import LOCALES, Translator
+from bot.meeting.event import changed
 from bot.messages import Notice, Reply
 from bot.timezones import canonical_zone
 from bot.timezones import zones as all_zones
 from storage.models import Group, Member
-from storage.queries import insert_ignore, member_by_name, member_by_user
+from storage.queries import insert_ignore, member_by_name, member_by_user, sessions_of
 
 MAX_PAPERS = 20
 MAX_CANDIDATES = 50
@@ -33,8 +34,15 @@ _KEYS = {
     "language": "language",
     "lang": "language",
     "name": "name",
+    "location": "location",
+    "place": "location",
+    "threads": "threads",
 }
 NAME_LIMIT = 80
+LOCATION_LIMIT = 200
+"""Characters of a meeting's location (a room, an address, a video link)."""
+_ON = ("on", "yes", "true", "1")
+_OFF = ("off", "no", "false", "0")
 
 
 @dataclass(frozen=True)
@@ -116,10 +124,20 @@ def apply_setting(group: Group, key: str, value: str) -> None:
         case "candidates":
             group.candidates_per_round = _bounded(value, 1, MAX_CANDIDATES, "setup.bad_candidates")
         case "name":
-            name = " ".join("".join(c for c in value if c.isprintable()).split())
+            name = _one_line(value)
             if not name or len(name) > NAME_LIMIT:
                 raise UserError("setup.bad_name", limit=NAME_LIMIT)
             group.name = name
+        case "location":
+            place = _one_line(value)
+            if len(place) > LOCATION_LIMIT:
+                raise UserError("calendar.bad_location", limit=LOCATION_LIMIT)
+            group.location = "" if place in ("", "-") else place
+        case "threads":
+            word = value.strip().lower()
+            if word not in _ON + _OFF:
+                raise UserError("calendar.bad_threads", value=args.shorten(value))
+            group.threads = word in _ON
         case "language":
             if value.lower() not in LOCALES:
                 raise UserError("setup.bad_language", value=args.shorten(value))
@@ -128,16 +146,24 @@ def apply_setting(group: Group, key: str, value: str) -> None:
             raise UserError("setup.bad_key", value=args.shorten(key))
 
 
+def _one_line(value: str) -> str:
+    """A setting's text as one line: printable characters, single spaces."""
+    return " ".join("".join(c for c in value if c.isprintable()).split())
+
+
 def settings_lines(group: Group, tr: Translator) -> tuple[str, ...]:
     weekday = tr(f"weekday.{WEEKDAYS[group.meeting_weekday]}")
     named = (tr("setup.line_name", name=group.name),) if group.name else ()
+    place = group.location or tr("calendar.no_location")
     return (
         *named,
         tr("setup.line_timezone", timezone=group.timezone),
         tr("setup.line_meeting", weekday=weekday, time=group.meeting_time.strftime("%H:%M")),
+        tr("calendar.line_location", location=place),
         tr("setup.line_papers", papers=group.papers_per_session),
         tr("setup.line_candidates", candidates=group.candidates_per_round),
         tr("setup.line_language", language=tr(f"language.{group.locale}")),
+        tr("calendar.line_threads_on" if group.threads else "calendar.line_threads_off"),
     )
 
 
@@ -176,7 +202,23 @@ def setup(tx: Tx, text: str) -> Reply:
         tx.session.add(member)
     tr = Translator(group.locale, tx.tr.spell)
     title = tr("setup.created" if created else "setup.updated")
-    return Reply.announce(Notice(text=title, title=title, lines=settings_lines(group, tr)))
+    lines = settings_lines(group, tr)
+    keys = {_KEYS.get(key.lower().rstrip(":=")) for key in words[::2]}
+    if tx.inv.platform == "console" and "threads" in keys:
+        lines += (tr("calendar.threads_console"),)  # (accepted: the same words everywhere)
+    notice = Notice(text=title, title=title, lines=lines)
+    shown = not created and keys & {"location", "name", "timezone", "language"}
+    return Reply(public=(notice,), session_changed=_events_changed(tx, group) if shown else None)
+
+
+def _events_changed(tx: Tx, group: Group) -> int | None:
+    """Settings calendars show changed: every planned session's event is revised; the next
+    one's is brought up to date on the platform (the id for ``Reply.session_changed``)."""
+    coming = [
+        r for r in sessions_of(tx.session, group.id or 0, cancelled=False) if r.meets_at > tx.now
+    ]
+    made = [changed(tx, reading) for reading in coming]
+    return made[0] if made else None
 
 
 def ensure_member(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -53,6 +53,9 @@ class Outcome:
     dms: list[tuple[str, Reminder]] = field(default_factory=list)
     found: int = 0
     source: str = ""
+    read: int = 0
+    """Trending papers the poll left out because the group chose them for a session already
+    (presented or planned): an organizer who polls by hand is told how many."""
     unavailable: bool = False
     """The poll found no trending source that answered."""
     round_changed: int | None = None
@@ -80,10 +83,18 @@ def permit(tx: Tx, _text: str) -> JobPermit:
     return JobPermit(tx.bound_group.id or 0, tx.bound_group.locale)
 
 
-def job_tx(session: Session, group: Group, now: datetime, *, drafting: bool = False) -> Tx:
+def job_tx(
+    session: Session,
+    group: Group,
+    now: datetime,
+    *,
+    drafting: bool = False,
+    public_url: str = "",
+) -> Tx:
     """A transaction context for a job: the group, no member (jobs act for nobody)."""
     inv = Invocation(group.platform, group.channel_id, "", "Yomikai", "job")
-    return Tx(session, inv, group, None, now, Translator(group.locale), drafting=drafting)
+    tr = Translator(group.locale)
+    return Tx(session, inv, group, None, now, tr, drafting=drafting, public_url=public_url)
 
 
 def claim_run(session: Session, group_id: int, key: str, now: datetime) -> bool:
@@ -111,7 +122,9 @@ class JobRunner:
         def look(session: Session) -> tuple[Group | None, datetime | None, bool]:
             """The group, the due time this run serves, and whether that run happened."""
             group = session.get(Group, group_id)
-            due = schedule.latest_due(group, job, now, GRACE) if group else None
+            # (a session moved off the weekly meeting time is met at its own time)
+            extra = schedule.off_rule_meetings(session, group) if group and job == "meet" else ()
+            due = schedule.latest_due(group, job, now, GRACE, extra) if group else None
             return group, due, due is not None and _ran(session, run_key(group_id, job, due))
 
         try:
@@ -157,7 +170,7 @@ class JobRunner:
             case "remind":
                 step = partial(_remind, horizon=None if by_hand else REMIND_HORIZON)
             case "meet":
-                step = _meet
+                step = partial(_meet, exact=not by_hand)
             case _:
                 raise ValueError(f"unknown job {job!r}")
         now = self.unit.clock.now()
@@ -171,7 +184,9 @@ class JobRunner:
             fresh = session.get(Group, group_id)
             assert fresh is not None
             drafting = self.services.drafter is not None
-            outcome = step(job_tx(session, fresh, due, drafting=drafting), due)
+            public_url = self.services.public_url
+            tx = job_tx(session, fresh, due, drafting=drafting, public_url=public_url)
+            outcome = step(tx, due)
             posts = outbox.queue(
                 session,
                 group_id,
@@ -204,8 +219,11 @@ class JobRunner:
         except SourceUnavailable as error:
             log.warning("poll for group %d: %s", group_id, error)
             return Outcome(unavailable=True)
-        known = await self.unit.in_thread(lambda s: _pooled_or_chosen(s, group_id))
+        known, chosen = await self.unit.in_thread(
+            lambda s: (_pooled_or_chosen(s, group_id), _chosen_here(s, group_id))
+        )
         fresh = [p for p in papers if p.arxiv_id not in known]
+        read = sum(1 for p in papers if p.arxiv_id in chosen)
         catalog = self.services.catalog
         await catalog.remember([p.metadata for p in fresh if p.metadata], due)
         ids = await catalog.ensure([p.arxiv_id for p in fresh], due)
@@ -232,7 +250,7 @@ class JobRunner:
 
         found = await self.unit.in_thread(add)
         log.info("poll for group %d: %d new papers from %s", group_id, found, source)
-        return Outcome(found=found, source=source)
+        return Outcome(found=found, source=source, read=read)
 
 
 def _ran(session: Session, key: str) -> bool:
@@ -259,9 +277,13 @@ def _pooled_or_chosen(session: Session, group_id: int) -> set[str]:
         .join(PoolEntry, col(PoolEntry.paper_id) == col(Paper.id))
         .where(PoolEntry.group_id == group_id)
     ).all()
+    return set(pooled) | _chosen_here(session, group_id)
+
+
+def _chosen_here(session: Session, group_id: int) -> set[str]:
+    """arXiv ids of the papers the group chose for a session (presented or planned)."""
     chosen = chosen_paper_ids(session, group_id)
-    read = session.exec(select(Paper.arxiv_id).where(col(Paper.id).in_(chosen))).all()
-    return set(pooled) | set(read)
+    return set(session.exec(select(Paper.arxiv_id).where(col(Paper.id).in_(chosen))).all())
 
 
 def _open(tx: Tx, due: datetime) -> Outcome:
@@ -286,8 +308,9 @@ def _close(tx: Tx, due: datetime) -> Outcome:
 
 
 def _upcoming(tx: Tx, due: datetime, horizon: timedelta | None) -> ReadingSession | None:
-    """The next session after ``due`` (within ``horizon``, when one is given)."""
-    for reading in sessions_of(tx.session, tx.bound_group.id or 0):
+    """The next session after ``due`` (within ``horizon``, when one is given); a cancelled
+    session is never reminded of."""
+    for reading in sessions_of(tx.session, tx.bound_group.id or 0, cancelled=False):
         if due < reading.meets_at and (horizon is None or reading.meets_at - due <= horizon):
             return reading
     return None
@@ -298,7 +321,7 @@ def _remind(tx: Tx, due: datetime, *, horizon: timedelta | None) -> Outcome:
     if reading is None or not slots_of(tx.session, reading.id or 0):
         return Outcome()
     group = tx.bound_group
-    outcome = Outcome(posts=[agenda(tx.session, group, reading)])
+    outcome = Outcome(posts=[agenda(tx.session, group, reading, public_url=tx.public_url)])
     for slot in slots_of(tx.session, reading.id or 0):
         card = card_of(tx.session, slot.id or 0)
         if slot.presenter_id is None or card_is_finished(card):
@@ -312,11 +335,16 @@ def _remind(tx: Tx, due: datetime, *, horizon: timedelta | None) -> Outcome:
     return outcome
 
 
-def _meet(tx: Tx, due: datetime) -> Outcome:
+def _meet(tx: Tx, due: datetime, *, exact: bool = True) -> Outcome:
+    """The cards of the session meeting at ``due`` (a scheduled run: exactly then, so a
+    session moved to another time is met at that time, once; by hand: within twelve hours of
+    now). A cancelled session is never met."""
     group = tx.bound_group
-    readings = [
-        r for r in sessions_of(tx.session, group.id or 0) if abs(r.meets_at - due) <= MEET_WINDOW
-    ]
+    live = sessions_of(tx.session, group.id or 0, cancelled=False)
+    if exact:
+        readings = [r for r in live if r.meets_at == due]
+    else:
+        readings = [r for r in live if abs(r.meets_at - due) <= MEET_WINDOW]
     if not readings:
         return Outcome()
     reading = readings[-1]
@@ -325,9 +353,10 @@ def _meet(tx: Tx, due: datetime) -> Outcome:
     for slot in slots_of(tx.session, reading.id or 0):
         view = summary_card(tx.session, group, reading, slot)
         if all(field.value for field in view.fields):  # a draft not yet confirmed shows as one
-            outcome.posts.append(view)
-            if group.threads:
+            if group.threads:  # the presenter is mentioned there, not on the card
+                view = replace(view, mentioned_in_thread=True)
                 outcome.threads.append(opening(view, slot.id or 0))
+            outcome.posts.append(view)
         else:
             who = view.presenter.name if view.presenter else tx.tr("meet.nobody")
             missing.append(tx.tr("meet.missing_line", number=slot.number, name=who))

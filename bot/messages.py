@@ -99,6 +99,11 @@ class Agenda:
     locale: str
     meets_at: datetime
     slots: tuple[AgendaSlot, ...]
+    event: MeetingEvent | None = None
+    """The session as a calendar event: adapters attach its ``.ics`` or link to Google
+    Calendar's form (``bot.meeting``); fresh, with a higher revision, after every change."""
+    calendar_url: str = ""
+    """Where the bot serves the session's ``.ics`` (when it has a public address)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +154,9 @@ class SummaryCard:
     """Where the paper's discussion thread is (a link), once the card was posted with one."""
     questions: tuple[Question, ...] = ()
     """What members asked in that thread, oldest first."""
+    mentioned_in_thread: bool = False
+    """The card is posted with a thread that mentions its presenter: the card itself names
+    them without a mention (one notification, in the thread)."""
 
     @property
     def finished(self) -> bool:
@@ -171,6 +179,17 @@ class SummaryCard:
             if item.value and item.source:
                 found.setdefault(item.source, []).append(item.key)
         return {source: tuple(keys) for source, keys in found.items()}
+
+    def question_lines(self, limit: int = 5) -> tuple[str, ...]:
+        """The thread's questions as "name: text" lines, the oldest ``limit``, then how many
+        more the thread holds."""
+        lines = [
+            t(self.locale, "thread.question_line", author=q.author, text=q.text)
+            for q in self.questions[:limit]
+        ]
+        if len(self.questions) > limit:
+            lines.append(t(self.locale, "thread.more", count=len(self.questions) - limit))
+        return tuple(lines)
 
     def small_print(self) -> tuple[str, ...]:
         """The lines under a card: a draft on its way, where drafted text came from, and

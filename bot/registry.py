@@ -13,17 +13,19 @@ from datetime import datetime
 from typing import Any
 
 from bot import cards, closing, export, group_setup, jobs, rotation, schedule, status, voting
+from bot.archive import history, search
 from bot.context import Invocation, Services, Tx
 from bot.errors import UserError
 from bot.i18n import Translator
 from bot.jobs import JobPermit
+from bot.meeting import changes as meeting
 from bot.messages import Notice, Reply
 
 Handler = Callable[[Tx, str], Reply]
 """A command's work inside one transaction: the invocation's argument text in, a reply out."""
 Prepare = Callable[[Services, Invocation, datetime], Awaitable[Any]]
 
-HEADLINE = ("nominate", "candidates", "vote", "summary", "card", "presenters")
+HEADLINE = ("nominate", "candidates", "vote", "summary", "card", "presenters", "search")
 """Commands that are slash commands of their own; everything else is under ``/yomikai``."""
 
 
@@ -171,6 +173,14 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ),
     ),
     CommandSpec("presenters", rotation.presenters, "/presenters", "/presenters", read_only=True),
+    CommandSpec(
+        "search",
+        search.search,
+        "/search <words>",
+        "/search diffusion",
+        read_only=True,
+        args=(Arg("words", describe="discord.opt_search", joined="rest"),),
+    ),
     CommandSpec("yomikai join", rotation.join, "/yomikai join", "/yomikai join"),
     CommandSpec("yomikai leave", rotation.leave, "/yomikai leave", "/yomikai leave"),
     CommandSpec(
@@ -191,12 +201,21 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "yomikai status", status.status, "/yomikai status", "/yomikai status", read_only=True
     ),
     CommandSpec(
+        "yomikai history",
+        history.history,
+        "/yomikai history [@member]",
+        "/yomikai history @alice",
+        read_only=True,
+        args=(Arg("member", "member", "discord.opt_member", required=False),),
+    ),
+    CommandSpec(
         "yomikai help", _help, "/yomikai help", "/yomikai help", needs_group=False, read_only=True
     ),
     CommandSpec(
         "yomikai setup",
         group_setup.setup,
-        "/yomikai setup [timezone|day|time|papers|candidates|language|name <value>] …",
+        "/yomikai setup [timezone|day|time|papers|candidates|language|name|location|threads"
+        " <value>] …",
         "/yomikai setup timezone Asia/Tokyo day wed time 17:00 language ja",
         organizer=True,
         needs_group=False,
@@ -244,6 +263,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 choices=(("language.en", "en"), ("language.ja", "ja")),
             ),
             Arg("name", describe="discord.opt_name", required=False, joined="keyword"),
+            Arg("location", describe="calendar.opt_location", required=False, joined="keyword"),
+            Arg(
+                "threads",
+                "choice",
+                "calendar.opt_threads",
+                required=False,
+                joined="keyword",
+                choices=(("calendar.choice_on", "on"), ("calendar.choice_off", "off")),
+            ),
         ),
     ),
     CommandSpec(
@@ -290,6 +318,36 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "/yomikai swap 2 4",
         organizer=True,
         args=(_slot(), _slot("m", "discord.opt_other_slot")),
+    ),
+    CommandSpec(
+        "yomikai move",
+        meeting.move,
+        "/yomikai move <YYYY-MM-DD> <YYYY-MM-DD> [HH:MM]",
+        "/yomikai move 2026-12-09 2026-12-10 18:00",
+        organizer=True,
+        changes_schedule=True,  # (a moved meeting's cards are posted at its new time)
+        args=(
+            Arg("date", describe="calendar.opt_from"),
+            Arg("to", describe="calendar.opt_to"),
+            Arg("time", describe="calendar.opt_time", required=False),
+        ),
+    ),
+    CommandSpec(
+        "yomikai cancel",
+        meeting.cancel,
+        "/yomikai cancel <YYYY-MM-DD>",
+        "/yomikai cancel 2026-12-09",
+        organizer=True,
+        changes_schedule=True,
+        args=(Arg("date", describe="calendar.opt_cancel"),),
+    ),
+    CommandSpec(
+        "yomikai calendar",
+        meeting.calendar_command,
+        "/yomikai calendar",
+        "/yomikai calendar",
+        organizer=True,
+        read_only=True,
     ),
     CommandSpec(
         "yomikai organizer",

@@ -11,7 +11,8 @@ from bot import args
 from bot.context import Tx
 from bot.errors import UserError
 from bot.group_setup import resolve_member
-from bot.messages import Notice, Reply
+from bot.meeting.event import changed
+from bot.messages import Message, Notice, Reply
 from bot.sessions import current_session, slot_by_number
 from bot.views import agenda
 from storage.models import Member, ReadingSession, Slot
@@ -33,7 +34,11 @@ def rotation_order(tx: Tx, meets_on: date) -> list[Member]:
         for member_id, count, last in tx.session.exec(
             select(Slot.presenter_id, func.count(), func.max(ReadingSession.meets_at))
             .join(ReadingSession, col(ReadingSession.id) == col(Slot.session_id))
-            .where(ReadingSession.group_id == group.id, col(Slot.presenter_id).is_not(None))
+            .where(
+                ReadingSession.group_id == group.id,
+                col(Slot.presenter_id).is_not(None),
+                col(ReadingSession.cancelled_at).is_(None),  # (nobody presented at those)
+            )
             .group_by(col(Slot.presenter_id))
         )
     }
@@ -132,7 +137,8 @@ def presenters(tx: Tx, text: str) -> Reply:
     )
     if reading is None:
         return Reply.tell(Notice(tx.tr("session.none_yet")), queue_notice)
-    return Reply.tell(agenda(tx.session, tx.bound_group, reading), queue_notice)
+    plan = agenda(tx.session, tx.bound_group, reading, public_url=tx.public_url)
+    return Reply.tell(plan, queue_notice)
 
 
 def take(tx: Tx, text: str) -> Reply:
@@ -148,7 +154,9 @@ def take(tx: Tx, text: str) -> Reply:
         raise UserError("slot.taken", number=slot.number, name=name, show_usage=False)
     slot.presenter_id = me.id
     tx.session.add(slot)
-    return Reply.announce(Notice(tx.tr("slot.took", name=me.display_name, number=slot.number)))
+    return _changed(
+        tx, reading, Notice(tx.tr("slot.took", name=me.display_name, number=slot.number))
+    )
 
 
 def drop(tx: Tx, text: str) -> Reply:
@@ -166,7 +174,7 @@ def drop(tx: Tx, text: str) -> Reply:
         lines.append(tx.tr("slot.reassigned", name=replacement.display_name, number=slot.number))
     else:
         lines.append(tx.tr("slot.now_open", number=slot.number))
-    return Reply.announce(Notice("\n".join(lines)))
+    return _changed(tx, reading, Notice("\n".join(lines)))
 
 
 def assign(tx: Tx, text: str) -> Reply:
@@ -178,7 +186,7 @@ def assign(tx: Tx, text: str) -> Reply:
     slot.presenter_id = member.id
     tx.session.add(slot)
     notice = Notice(tx.tr("slot.assigned", name=member.display_name, number=slot.number))
-    return Reply.announce(notice)
+    return _changed(tx, reading, notice)
 
 
 def swap(tx: Tx, text: str) -> Reply:
@@ -193,4 +201,11 @@ def swap(tx: Tx, text: str) -> Reply:
     tx.session.add(first)
     tx.session.add(second)
     notice = Notice(tx.tr("slot.swapped", first=first.number, second=second.number))
-    return Reply.announce(notice, agenda(tx.session, tx.bound_group, reading))
+    made = changed(tx, reading)  # (first: the agenda's event shows the new revision)
+    plan = agenda(tx.session, tx.bound_group, reading, public_url=tx.public_url)
+    return Reply(public=(notice, plan), session_changed=made)
+
+
+def _changed(tx: Tx, reading: ReadingSession, *said: Message) -> Reply:
+    """Announce a change of who presents: the session's calendar event shows it too."""
+    return Reply(public=said, session_changed=changed(tx, reading))

@@ -96,29 +96,55 @@ def _shift(rule: Rule, delta: timedelta) -> Rule:
     return Rule(moved.weekday(), moved.time())
 
 
-def latest_due(group: Group, job: str, now: datetime, within: timedelta) -> datetime | None:
-    """The latest time ``job`` was due in (now - within, now], or None."""
+def latest_due(
+    group: Group, job: str, now: datetime, within: timedelta, extra: Sequence[datetime] = ()
+) -> datetime | None:
+    """The latest time ``job`` was due in (now - within, now], or None. ``extra`` are more
+    times it is due at (``off_rule_meetings`` for ``meet``)."""
     zone = ZoneInfo(group.timezone)
     times = [t for rule in rules(group, job) for t in rule.occurrences(now - within, now, zone)]
+    times += [t for t in extra if now - within < t <= now]
     return max(times) if times else None
 
 
-def next_due(group: Group, job: str, now: datetime) -> datetime | None:
+def next_due(
+    group: Group, job: str, now: datetime, extra: Sequence[datetime] = ()
+) -> datetime | None:
     zone = ZoneInfo(group.timezone)
     week = now + timedelta(days=8)
     times = [t for rule in rules(group, job) for t in rule.occurrences(now, week, zone)]
+    times += [t for t in extra if now < t <= week]
     return min(times) if times else None
+
+
+def off_rule_meetings(session: Session, group: Group) -> list[datetime]:
+    """When sessions meet that the weekly meeting rule does not fire for (a session moved with
+    ``/yomikai move``, or made before the meeting time changed): the ``meet`` job runs at
+    those times too. Cancelled sessions are not met; with ``meet`` off, none is."""
+    if not rules(group, "meet"):
+        return []
+    zone = ZoneInfo(group.timezone)
+    found = []
+    for reading in sessions_of(session, group.id or 0, cancelled=False):
+        local = reading.meets_at.astimezone(zone)
+        on_rule = local.weekday() == group.meeting_weekday and local.time() == group.meeting_time
+        if not on_rule:
+            found.append(reading.meets_at)
+    return found
 
 
 def meeting_for(session: Session, group: Group, closes_at: datetime) -> datetime:
     """The meeting a round closed at ``closes_at`` is for: the first one at least
-    ``PREPARATION`` later that has no session yet. A second round closed in the same week is
-    read a week later, so a meeting never has two sessions (``/card n`` never means two)."""
+    ``PREPARATION`` later on a day that has no session yet. A second round closed in the same
+    week is read a week later, so a meeting never has two sessions (``/card n`` never means
+    two). A day counts as taken by any session on it (in the group's zone), at whatever time
+    it was moved to, and also by a cancelled one: the organizers said there is no meeting that
+    day (``/yomikai move`` may still put a session there)."""
     zone = ZoneInfo(group.timezone)
-    taken = {r.meets_at for r in sessions_of(session, group.id or 0)}
+    taken = {r.meets_at.astimezone(zone).date() for r in sessions_of(session, group.id or 0)}
     day, at = group.meeting_weekday, group.meeting_time
     meets_at = next_weekly(closes_at + PREPARATION, zone, day, at)
-    while meets_at in taken:
+    while meets_at.astimezone(zone).date() in taken:
         meets_at = next_weekly(meets_at, zone, day, at)
     return meets_at
 

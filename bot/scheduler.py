@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session, select
 
 from bot.calendar import WEEKDAYS
 from bot.core import Yomikai
 from bot.jobs import GRACE
-from bot.schedule import JOBS, Rule, rules
+from bot.schedule import JOBS, Rule, off_rule_meetings, rules
 from storage.models import Group
 
 log = logging.getLogger(__name__)
@@ -27,19 +28,30 @@ log = logging.getLogger(__name__)
 RECONCILE_SECONDS = 60
 
 
-def _desired(session: Session) -> dict[str, tuple[int, str, Rule, str]]:
-    """Job id → (group, job, rule, time zone) for every rule of every group."""
-    wanted = {}
+Spec = tuple[int, str, Rule | datetime, str]
+"""(group, job, weekly rule or one moment, time zone)."""
+
+
+def _desired(session: Session, now: datetime) -> dict[str, Spec]:
+    """Job id → (group, job, rule, time zone) for every rule of every group, and the meet
+    of every coming session moved off the weekly meeting time (``/yomikai move``)."""
+    wanted: dict[str, Spec] = {}
     for group in session.exec(select(Group)):
         for job in JOBS:
             for index, rule in enumerate(rules(group, job)):
                 wanted[f"{group.id}:{job}:{index}"] = (group.id or 0, job, rule, group.timezone)
+        for moment in off_rule_meetings(session, group):
+            if moment > now:
+                key = f"{group.id}:meet:at:{moment:%Y%m%dT%H%MZ}"
+                wanted[key] = (group.id or 0, "meet", moment, group.timezone)
     return wanted
 
 
-def trigger(rule: Rule, timezone: str) -> CronTrigger:
-    day = WEEKDAYS[rule.weekday] if rule.weekday is not None else "*"
+def trigger(rule: Rule | datetime, timezone: str) -> CronTrigger | DateTrigger:
     zone = ZoneInfo(timezone)
+    if isinstance(rule, datetime):
+        return DateTrigger(run_date=rule.astimezone(zone))
+    day = WEEKDAYS[rule.weekday] if rule.weekday is not None else "*"
     return CronTrigger(day_of_week=day, hour=rule.at.hour, minute=rule.at.minute, timezone=zone)
 
 
@@ -55,7 +67,7 @@ class Scheduler:
                 "misfire_grace_time": int(GRACE.total_seconds()),
             }
         )
-        self._installed: dict[str, tuple[int, str, Rule, str]] = {}
+        self._installed: dict[str, Spec] = {}
 
     async def start(self) -> None:
         """Install every group's jobs, catch up on runs due within the grace period, go."""
@@ -72,9 +84,11 @@ class Scheduler:
 
     async def reconcile(self) -> None:
         """Make the installed jobs match the stored schedules (added, changed, removed)."""
-        wanted = await self.core.in_thread(_desired)
+        now = self.core.clock.now()
+        wanted = await self.core.in_thread(lambda session: _desired(session, now))
         for job_id in set(self._installed) - set(wanted):
-            self.aps.remove_job(job_id)
+            if self.aps.get_job(job_id) is not None:  # (a one-off run removes itself)
+                self.aps.remove_job(job_id)
             del self._installed[job_id]
         for job_id, spec in wanted.items():
             if self._installed.get(job_id) == spec:

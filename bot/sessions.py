@@ -34,10 +34,12 @@ def current_session(tx: Tx, *, required: bool = True) -> ReadingSession | None:
 
 
 def session_on(tx: Tx, day: date) -> ReadingSession:
+    """The session meeting on ``day`` (the one not cancelled, when a cancelled session shares
+    its day with another)."""
     readings = sessions_of(tx.session, tx.bound_group.id or 0)
-    for reading in readings:
-        if reading.meets_at.astimezone(tx.zone).date() == day:
-            return reading
+    on_day = [r for r in readings if r.meets_at.astimezone(tx.zone).date() == day]
+    if on_day:
+        return min(on_day, key=lambda r: r.cancelled_at is not None)
     known = tx.tr("render.separator").join(
         r.meets_at.astimezone(tx.zone).date().isoformat() for r in readings[-5:]
     )

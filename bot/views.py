@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 
 from bot.drafting.draft import DRAFTING, PENDING
 from bot.drafting.text import plain
+from bot.meeting.event import meeting_event
+from bot.meeting.feed import event_url
 from bot.messages import (
     CARD_EXTRAS,
     CARD_FIELDS,
@@ -74,7 +76,11 @@ def card_is_finished(card: Card | None) -> bool:
     )
 
 
-def agenda(session: Session, group: Group, reading: ReadingSession) -> Agenda:
+def agenda(
+    session: Session, group: Group, reading: ReadingSession, *, public_url: str = ""
+) -> Agenda:
+    """The session's agenda, carrying the session as a calendar event (its ``.ics`` linked
+    under ``public_url`` when the bot has a public address)."""
     assert reading.id is not None
     slots = []
     for slot in slots_of(session, reading.id):
@@ -95,6 +101,8 @@ def agenda(session: Session, group: Group, reading: ReadingSession) -> Agenda:
         locale=group.locale,
         meets_at=reading.meets_at.astimezone(ZoneInfo(group.timezone)),
         slots=tuple(slots),
+        event=meeting_event(session, group, reading),
+        calendar_url=event_url(public_url, reading),
     )
 
 

@@ -15,7 +15,17 @@ from bot.messages import Notice, Reply
 from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.views import candidate_list, tallies
 from storage.models import Candidate, Nomination, Paper, PoolEntry, Round, Vote
-from storage.queries import chosen_paper_ids, insert_ignore, nomination_counts, open_round
+from storage.queries import (
+    Presentation,
+    chosen_paper_ids,
+    insert_ignore,
+    nominated_again,
+    nomination_counts,
+    open_round,
+    planned_paper_ids,
+    presented_papers,
+    put_back,
+)
 from storage.types import as_utc
 
 MAX_REASON = 500
@@ -80,12 +90,29 @@ async def prepare_nomination(services: Services, inv: Invocation, now: datetime)
 
 
 def nominate(tx: Tx, text: str) -> Reply:
+    """Nominate a paper, or support another member's nomination of it.
+
+    A paper on an upcoming session's agenda is refused. A paper already presented here is
+    flagged ("already presented on … by …"); its nominations from before it was read are
+    spent (removed), and it is offered on a ballot again only once an organizer nominates it:
+    a member's nomination is kept, but waits for that."""
     group, me = tx.bound_group, tx.me
     prepared: PreparedNomination = tx.prepared
     paper = tx.session.get(Paper, prepared.paper_id)
     assert group.id is not None and me.id is not None and paper is not None
-    if prepared.paper_id in chosen_paper_ids(tx.session, group.id):
+    if prepared.paper_id in planned_paper_ids(tx.session, group.id, tx.now):
         raise UserError("nominate.already_chosen", title=paper.title, show_usage=False)
+    presented = presented_papers(tx.session, group.id, tx.now, [prepared.paper_id]).get(
+        prepared.paper_id
+    )
+    if presented is not None:
+        tx.session.execute(  # the nominations that brought it to its session are spent
+            delete(Nomination).where(
+                col(Nomination.group_id) == group.id,
+                col(Nomination.paper_id) == prepared.paper_id,
+                col(Nomination.created_at) <= presented.chosen_at,
+            )
+        )
     added = insert_ignore(
         tx.session,
         Nomination,
@@ -103,18 +130,35 @@ def nominate(tx: Tx, text: str) -> Reply:
     count = nomination_counts(tx.session, group.id).get(prepared.paper_id, 0)
     key = "nominate.added" if count == 1 else "nominate.supported"
     lines = [tx.tr(key, name=me.display_name, title=paper.title, count=count)]
+    offered = True
+    if presented is not None:
+        if me.is_organizer:
+            then = "nominate.presented_back"
+        elif prepared.paper_id in put_back(tx.session, group.id, {paper.id or 0: presented}):
+            then = "nominate.presented_offered"
+        else:
+            then, offered = "nominate.presented_kept", False
+        lines.append(tx.tr(then, when=presented_on(tx, presented)))
     if prepared.reason:
         lines.append(tx.tr("nominate.reason", reason=prepared.reason))
     round_ = open_round(tx.session, group.id)
-    if round_ is not None:
+    if round_ is not None and offered:
         number = add_candidate(tx, round_, prepared.paper_id, 0.0)
         lines.append(tx.tr("nominate.on_ballot", number=number))
-    else:
+    elif offered:
         lines.append(tx.tr("nominate.in_pool"))
     return Reply(
         public=(Notice("\n".join(lines)),),
-        round_changed=round_.id if round_ is not None else None,
+        round_changed=round_.id if round_ is not None and offered else None,
     )
+
+
+def presented_on(tx: Tx, presented: Presentation) -> str:
+    """``Already presented here on 2026-05-11 by alice.`` (the date in the group's zone)."""
+    day = f"{presented.meets_at.astimezone(tx.zone):%Y-%m-%d}"
+    if presented.presenter is None:
+        return tx.tr("nominate.presented_open", date=day)
+    return tx.tr("nominate.presented", date=day, name=presented.presenter.display_name)
 
 
 def add_candidate(tx: Tx, round_: Round, paper_id: int, score: float) -> int:
@@ -143,9 +187,20 @@ TRENDING_FRESH = timedelta(days=7)
 """Trending papers found by polls older than this no longer reach a ballot."""
 
 
+def left_out(tx: Tx) -> set[int]:
+    """Papers no ballot offers: on an upcoming agenda, or presented already and not nominated
+    again by an organizer since."""
+    group_id = tx.bound_group.id or 0
+    presented = presented_papers(tx.session, group_id, tx.now)
+    back = put_back(tx.session, group_id, presented)
+    return planned_paper_ids(tx.session, group_id, tx.now) | (set(presented) - back)
+
+
 def pool(tx: Tx) -> list[tuple[int, float]]:
     """The next round's ballot as (paper, trending score): every nominated paper, most supported
-    first, then the top-scoring fresh trending papers up to the group's candidates per round."""
+    first, then the top-scoring fresh trending papers up to the group's candidates per round.
+    Papers already chosen are left out (``left_out``: a presented paper an organizer nominated
+    again is offered)."""
     group = tx.bound_group
     chosen = chosen_paper_ids(tx.session, group.id or 0)
     nominated = tx.session.exec(
@@ -168,7 +223,8 @@ def pool(tx: Tx) -> list[tuple[int, float]]:
     taken = set(nominated) | chosen
     fresh = [(paper_id, score) for paper_id, score in trending if paper_id not in taken]
     ballot += fresh[: group.candidates_per_round]
-    return [(paper_id, score) for paper_id, score in ballot if paper_id not in chosen]
+    skipped = left_out(tx)
+    return [(paper_id, score) for paper_id, score in ballot if paper_id not in skipped]
 
 
 def open_voting(tx: Tx, text: str) -> Reply:
@@ -201,7 +257,41 @@ def current_round(tx: Tx) -> Round:
 
 
 def candidates(tx: Tx, text: str) -> Reply:
-    return Reply.tell(candidate_list(tx.session, tx.bound_group, current_round(tx)))
+    round_ = current_round(tx)
+    ballot = candidate_list(tx.session, tx.bound_group, round_)
+    read = read_before(tx, round_)
+    return Reply.tell(ballot, read) if read is not None else Reply.tell(ballot)
+
+
+def read_before(tx: Tx, round_: Round) -> Notice | None:
+    """Under ``/candidates``, when there are any: the candidates presented here before (an
+    organizer put them back), and presented papers nominated again that wait for one."""
+    group_id = tx.bound_group.id or 0
+    presented = presented_papers(tx.session, group_id, tx.now)
+    if not presented:
+        return None
+    again = nominated_again(tx.session, group_id, presented)
+    on_ballot = dict(
+        tx.session.exec(
+            select(Candidate.paper_id, Candidate.number).where(Candidate.round_id == round_.id)
+        ).all()
+    )
+    lines = []
+    for paper_id, presentation in presented.items():
+        paper = tx.session.get(Paper, paper_id)
+        assert paper is not None
+        when = presented_on(tx, presentation)
+        if paper_id in on_ballot:
+            number = on_ballot[paper_id]
+            lines.append(tx.tr("round.read_back", number=number, title=paper.title, when=when))
+        elif paper_id in again and not again[paper_id]:
+            lines.append(
+                tx.tr("round.read_waiting", title=paper.title, when=when, arxiv_id=paper.arxiv_id)
+            )
+    if not lines:
+        return None
+    title = tx.tr("round.read_title")
+    return Notice(title, title=title, lines=tuple(lines))
 
 
 def vote(tx: Tx, text: str) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from storage.models import (
     Round,
     Slot,
 )
+from storage.types import as_utc
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -70,22 +72,24 @@ def open_round(session: Session, group_id: int) -> Round | None:
 
 
 def next_session(session: Session, group_id: int, since: datetime) -> ReadingSession | None:
-    """The group's first session meeting at ``since`` or later; else its latest one."""
-    mine = select(ReadingSession).where(ReadingSession.group_id == group_id)
+    """The group's first session meeting at ``since`` or later; else its latest one. A
+    cancelled session is neither (``/yomikai cancel``)."""
+    mine = select(ReadingSession).where(
+        ReadingSession.group_id == group_id, col(ReadingSession.cancelled_at).is_(None)
+    )
     ahead = session.exec(
         mine.where(col(ReadingSession.meets_at) >= since).order_by(col(ReadingSession.meets_at))
     ).first()
     return ahead or session.exec(mine.order_by(col(ReadingSession.meets_at).desc())).first()
 
 
-def sessions_of(session: Session, group_id: int) -> list[ReadingSession]:
-    return list(
-        session.exec(
-            select(ReadingSession)
-            .where(ReadingSession.group_id == group_id)
-            .order_by(col(ReadingSession.meets_at))
-        )
-    )
+def sessions_of(session: Session, group_id: int, *, cancelled: bool = True) -> list[ReadingSession]:
+    """The group's sessions by meeting time; without the cancelled ones if ``cancelled`` is
+    False (what reminders, meet posts and the rotation count)."""
+    query = select(ReadingSession).where(ReadingSession.group_id == group_id)
+    if not cancelled:
+        query = query.where(col(ReadingSession.cancelled_at).is_(None))
+    return list(session.exec(query.order_by(col(ReadingSession.meets_at))))
 
 
 def slots_of(session: Session, session_id: int) -> list[Slot]:
@@ -109,10 +113,116 @@ def nomination_counts(session: Session, group_id: int) -> dict[int, int]:
 
 
 def chosen_paper_ids(session: Session, group_id: int) -> set[int]:
-    """Papers already given a slot in one of the group's sessions."""
+    """Papers already given a slot in one of the group's sessions (a cancelled session's
+    papers are not: they go back to the pool)."""
     rows = session.exec(
         select(Slot.paper_id)
         .join(ReadingSession, col(ReadingSession.id) == col(Slot.session_id))
-        .where(ReadingSession.group_id == group_id)
+        .where(ReadingSession.group_id == group_id, col(ReadingSession.cancelled_at).is_(None))
     )
     return set(rows)
+
+
+def presentation_counts(
+    session: Session, group_id: int, *, before: datetime | None = None
+) -> dict[int, tuple[int, datetime | None]]:
+    """Member id → (slots they present, the latest of those meetings): what the rotation's
+    fairness counts (``bot.rotation``; a cancelled session's slots are nobody's);
+    ``before``: only meetings that started by then."""
+    query = (
+        select(Slot.presenter_id, func.count(), func.max(ReadingSession.meets_at))
+        .join(ReadingSession, col(ReadingSession.id) == col(Slot.session_id))
+        .where(
+            ReadingSession.group_id == group_id,
+            col(Slot.presenter_id).is_not(None),
+            col(ReadingSession.cancelled_at).is_(None),
+        )
+        .group_by(col(Slot.presenter_id))
+    )
+    if before is not None:
+        query = query.where(col(ReadingSession.meets_at) <= before)
+    return {
+        member_id: (count, as_utc(last))
+        for member_id, count, last in session.exec(query)
+        if member_id is not None
+    }
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """A paper's latest reading in a group: the session that met, and who presented it."""
+
+    paper_id: int
+    meets_at: datetime
+    chosen_at: datetime
+    """When that session was made (its round closed): nominations before it are spent."""
+    presenter: Member | None
+
+
+def presented_papers(
+    session: Session, group_id: int, now: datetime, paper_ids: Sequence[int] | None = None
+) -> dict[int, Presentation]:
+    """Paper id → its latest presentation: a slot of the group's session that met by ``now``
+    (a meeting that started counts, as it is being read; a cancelled one never met); of
+    ``paper_ids`` only, when given."""
+    query = (
+        select(Slot, ReadingSession)
+        .join(ReadingSession, col(ReadingSession.id) == col(Slot.session_id))
+        .where(
+            ReadingSession.group_id == group_id,
+            col(ReadingSession.meets_at) <= now,
+            col(ReadingSession.cancelled_at).is_(None),
+        )
+        .order_by(col(ReadingSession.meets_at), col(Slot.number))
+    )
+    if paper_ids is not None:
+        query = query.where(col(Slot.paper_id).in_(paper_ids))
+    rows = session.exec(query)
+    found: dict[int, Presentation] = {}
+    for slot, reading in rows:
+        presenter = session.get(Member, slot.presenter_id) if slot.presenter_id else None
+        found[slot.paper_id] = Presentation(
+            slot.paper_id, reading.meets_at, reading.created_at, presenter
+        )
+    return found
+
+
+def planned_paper_ids(session: Session, group_id: int, now: datetime) -> set[int]:
+    """Papers in a slot of one of the group's sessions still to meet after ``now`` (and not
+    cancelled)."""
+    rows = session.exec(
+        select(Slot.paper_id)
+        .join(ReadingSession, col(ReadingSession.id) == col(Slot.session_id))
+        .where(
+            ReadingSession.group_id == group_id,
+            col(ReadingSession.meets_at) > now,
+            col(ReadingSession.cancelled_at).is_(None),
+        )
+    )
+    return set(rows)
+
+
+def nominated_again(
+    session: Session, group_id: int, presented: Mapping[int, Presentation]
+) -> dict[int, bool]:
+    """Presented papers nominated again since they were read → whether an organizer is among
+    those nominations (then the paper is offered on a ballot again)."""
+    if not presented:
+        return {}
+    rows = session.exec(
+        select(Nomination.paper_id, Nomination.created_at, Member.is_organizer)
+        .join(Member, col(Member.id) == col(Nomination.member_id))
+        .where(Nomination.group_id == group_id, col(Nomination.paper_id).in_(presented))
+    )
+    again: dict[int, bool] = {}
+    for paper_id, created_at, organizer in rows:
+        if created_at > presented[paper_id].chosen_at:  # (not one of its spent nominations)
+            again[paper_id] = again.get(paper_id, False) or organizer
+    return again
+
+
+def put_back(session: Session, group_id: int, presented: Mapping[int, Presentation]) -> set[int]:
+    """Presented papers an organizer nominated again since: offered on a ballot again."""
+    return {
+        p for p, organizer in nominated_again(session, group_id, presented).items() if organizer
+    }

@@ -21,13 +21,15 @@ from bot.core import Yomikai
 from bot.group_setup import GroupDefaults
 from bot.messages import Agenda, CandidateList, Problem, SummaryCard
 from bot.papers import PaperCatalog
+from bot.ports import Thread
 from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.trending import TrendingChain
+from bot.threads.store import keep_question, remember
 from storage.backup import FORMAT, VERSION, dump, export_state, import_state, load
 from storage.db import Database
 from storage.migrate import head
-from storage.models import JobRun, Paper, ReceivedRequest
+from storage.models import JobRun, Paper, ReceivedRequest, Slot
 from tests.fakes.chat import FakeChat, ManualClock
 from tests.fakes.drafting import drafting
 from tests.fakes.model_server import FakeModel
@@ -129,9 +131,16 @@ async def make_week(
     with chat.core.db.session() as session:  # what the Slack adapter remembers of a retry
         session.add(ReceivedRequest(key="slack:Ev-1", received_at=clock.now()))
         session.add(JobRun(group_id=1, key="1:poll:2026-11-30T00:00Z", ran_at=clock.now()))
+        slot = session.scalars(select(Slot).where(Slot.number == 1)).one()
+        thread = Thread("1765000000.000100", "https://example.slack.com/archives/C1/p1")
+        remember(session, slot.id or 0, thread, clock.now())  # as a chat with threads keeps it
+    with chat.core.db.session() as session:
+        said = "拡散モデルの学習コストは？"
+        assert keep_question(session, "fake", thread.ref, "m1", "U1", said, clock.now())
     no_problems(chat)
     (card,) = chat.only(await chat.say("erin", "/summary 1"), SummaryCard)
     assert PURPOSE in [f.value for f in card.fields]
+    assert card.thread == thread.link and [q.text for q in card.questions] == [said]
     return card
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 from bot.drafting.draft import Draft
 from bot.export import session_markdown
 from bot.i18n import t
+from bot.meeting.google import google_link
 from bot.messages import (
     CARD_FIELDS,
     Agenda,
@@ -115,7 +116,14 @@ def _agenda(plan: Agenda) -> RenderableType:
         )
         done = t(loc, "render.card_done" if slot.card_finished else "render.card_todo")
         table.add_row(str(slot.number), Text(f"{slot.title}\n{slot.url}"), who, done)
-    return table
+    if plan.event is None or plan.event.cancelled:
+        return table
+    links = [
+        ("calendar.add_google", google_link(plan.event)),
+        ("calendar.ics_link", plan.calendar_url),
+    ]
+    lines = [t(loc, "render.labelled", label=t(loc, key), value=url) for key, url in links if url]
+    return Group(table, *(Text(line, style="cyan") for line in lines))
 
 
 def _card(card: SummaryCard) -> RenderableType:
@@ -139,6 +147,9 @@ def _card(card: SummaryCard) -> RenderableType:
         value = Text(field.value) if field.value else Text(t(loc, "render.not_yet"), style="dim")
         body.add_row(field.label(loc), value)
     parts += [Text(""), body]
+    if card.questions:
+        asked = t(loc, "thread.questions", count=len(card.questions))
+        parts += [Text(f"\n{asked}", style="bold"), *map(Text, card.question_lines())]
     if card.presenter:
         who = t(loc, "render.labelled", label=t(loc, "render.presenter"), value=card.presenter.name)
         parts.append(Text(f"\n{who}", style="dim"))

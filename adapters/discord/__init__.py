@@ -24,4 +24,5 @@ def build(settings: Settings, core: Yomikai) -> DiscordAdapter:
         settings.discord_bot_token.get_secret_value(),
         guild_id=settings.discord_guild_id,
         api_url=settings.discord_api_url,
+        message_content=settings.discord_message_content,
     )

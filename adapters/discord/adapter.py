@@ -11,7 +11,8 @@ import contextlib
 import hashlib
 import logging
 import re
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import discord
 from discord.http import Route
@@ -20,14 +21,15 @@ from adapters.discord.client import YomikaiClient, dial_gateway
 from adapters.discord.delivery import Responder
 from adapters.discord.handlers import Handlers
 from adapters.discord.inbound import PLATFORM
-from adapters.discord.limits import CONTENT, cut
+from adapters.discord.limits import CONTENT, cut, escape
 from adapters.discord.render import render
 from bot.core import Yomikai
-from bot.delivery.errors import DeliveryError, MessageGone
+from bot.delivery.errors import DeliveryError, EventsRefused, MessageGone
 from bot.delivery.outbox import BallotPost
 from bot.delivery.redraw import BallotRedraw
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.messages import Message, Reply
+from bot.messages import MeetingEvent, Message, Reply, ThreadOpening
+from bot.ports import Thread
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,13 @@ DISCORD_API = "https://discord.com/api/v10"
 
 NONCE_LENGTH = 25
 """Discord's limit on a message nonce."""
+THREAD_NAME = 100
+ARCHIVE: Literal[10080] = 10080
+"""A card's thread stays open a week after its last message (minutes)."""
+THREAD_EXISTS = 160004
+"""Discord's code for "A thread has already been created for this message"."""
+EVENT_NAME, EVENT_DESCRIPTION, EVENT_LOCATION = 100, 1000, 100
+GUILD_ONLY, EXTERNAL, EVENT_CANCELLED = 2, 3, 4
 
 
 def nonce(key: str) -> str:
@@ -82,6 +91,7 @@ class DiscordAdapter:
         defer_after: float = 2.0,
         redraw_interval: float = 1.0,
         ready_timeout: float = 2.0,
+        message_content: bool = True,
     ) -> None:
         self.core = core
         self.api_url = api_base(api_url) if api_url else None
@@ -89,7 +99,14 @@ class DiscordAdapter:
         self.redraw = BallotRedraw(core.unit, PLATFORM, self._draw_ballot, interval=redraw_interval)
         self.responder = Responder(core, self.redraw, defer_after=defer_after)
         self.handlers = Handlers(core, self.responder)
-        self.client = YomikaiClient(self.handlers, guild_id=guild_id, ready_timeout=ready_timeout)
+        self.client = YomikaiClient(
+            self.handlers,
+            guild_id=guild_id,
+            ready_timeout=ready_timeout,
+            message_content=message_content,
+        )
+        self._guilds: dict[str, str] = {}
+        """Channel id → its server's id (for scheduled events), read once per channel."""
         self._connection: asyncio.Task[None] | None = None
         self._saved_base: str | None = None
 
@@ -107,7 +124,14 @@ class DiscordAdapter:
             await asyncio.wait({self._connection, ready}, return_when=asyncio.FIRST_COMPLETED)
             if not ready.done():
                 ready.cancel()
-                await self._connection  # it ended before ready: raise why
+                try:
+                    await self._connection  # it ended before ready: raise why
+                except discord.PrivilegedIntentsRequired:
+                    raise RuntimeError(
+                        "Discord refused the Message Content intent: switch it on in the"
+                        " Developer Portal (Bot → Privileged Gateway Intents), or set"
+                        " DISCORD_MESSAGE_CONTENT=false (questions in threads are then not kept)"
+                    ) from None
                 raise RuntimeError("the Discord gateway closed before the bot was ready")
         except BaseException:
             await self.stop()
@@ -199,5 +223,96 @@ class DiscordAdapter:
             return None
         return str(sent.id)
 
+    async def open_thread(
+        self,
+        channel_id: str,
+        parent_ref: str,
+        opening: ThreadOpening,
+        *,
+        key: str = "",
+        since: datetime | None = None,
+    ) -> Thread:
+        """A thread started from the card's message (its id is the message's), and the opening
+        in it, naming the presenter: the one mention the bot allows."""
+        http = self.client.http
+        name = cut(f"{opening.number}. {opening.title}", THREAD_NAME) or str(opening.number)
+        try:
+            try:
+                data: Any = await http.start_thread_with_message(
+                    int(channel_id), int(parent_ref), name=name, auto_archive_duration=ARCHIVE
+                )
+            except discord.HTTPException as error:
+                if error.code != THREAD_EXISTS:
+                    raise
+                data = await http.get_channel(int(parent_ref))  # made by an earlier attempt
+            thread_id = str(data["id"])
+            presenter = opening.presenter
+            who = f"<@{int(presenter.user_id)}>" if presenter else ""
+            mentions = discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                replied_user=False,
+                users=[discord.Object(int(presenter.user_id))] if presenter else False,
+            )
+            content = cut(opening.text(who, escape(opening.title)), CONTENT)
+            thread = self.client.get_partial_messageable(int(thread_id))
+            said: dict[str, Any] = {"content": content, "allowed_mentions": mentions}
+            await thread.send(**(said | _nonce(key)))
+        except Exception as error:
+            raise delivery_error(error) from error
+        guild = data.get("guild_id")
+        return Thread(
+            thread_id, f"https://discord.com/channels/{guild}/{thread_id}" if guild else ""
+        )
+
+    async def sync_event(self, channel_id: str, event: MeetingEvent, ref: str | None) -> str | None:
+        """The session as an external Guild Scheduled Event: made once, edited after, cancelled
+        with the session."""
+        http = self.client.http
+        try:
+            guild = await self._guild_of(channel_id)
+            if guild is None:
+                return ref
+            if event.cancelled:
+                if ref is not None:
+                    await http.edit_scheduled_event(guild, int(ref), status=EVENT_CANCELLED)
+                return ref
+            fields = _event_fields(event)
+            if ref is not None:
+                try:
+                    await http.edit_scheduled_event(guild, int(ref), **fields)
+                    return ref
+                except discord.NotFound:
+                    log.info("Discord: event %s was deleted; making it again", ref)
+            made = await http.create_guild_scheduled_event(guild, **fields)
+        except discord.Forbidden as error:
+            raise EventsRefused(f"Discord refused the event: {error.text}"[:200]) from error
+        except Exception as error:
+            raise delivery_error(error) from error
+        return str(made["id"])
+
+    async def _guild_of(self, channel_id: str) -> str | None:
+        if channel_id not in self._guilds:
+            data: Any = await self.client.http.get_channel(int(channel_id))
+            guild = data.get("guild_id")
+            if guild is None:
+                return None
+            self._guilds[channel_id] = str(guild)
+        return self._guilds[channel_id]
+
     async def _draw_ballot(self, post: BallotPost) -> None:
         await self.update(post.channel_id, post.ref, post.ballot)
+
+
+def _event_fields(event: MeetingEvent) -> dict[str, Any]:
+    """What Discord keeps of a meeting: an external event at the group's location."""
+    location = event.location or t(event.locale, "meeting.default_location")
+    return {
+        "name": cut(event.title, EVENT_NAME),
+        "description": cut(event.description, EVENT_DESCRIPTION),
+        "scheduled_start_time": event.starts_at.astimezone(UTC).isoformat(),
+        "scheduled_end_time": event.ends_at.astimezone(UTC).isoformat(),
+        "privacy_level": GUILD_ONLY,
+        "entity_type": EXTERNAL,
+        "entity_metadata": {"location": cut(location, EVENT_LOCATION)},
+    }

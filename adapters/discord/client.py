@@ -37,13 +37,21 @@ class ClaimingTree(app_commands.CommandTree["YomikaiClient"]):
 
 class YomikaiClient(discord.Client):
     def __init__(
-        self, handlers: Handlers, *, guild_id: int | None = None, ready_timeout: float = 2.0
+        self,
+        handlers: Handlers,
+        *,
+        guild_id: int | None = None,
+        ready_timeout: float = 2.0,
+        message_content: bool = True,
     ) -> None:
         # Yomikai never joins voice: don't warn at every start that voice libraries are absent.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             # Slash commands and components need no privileged intents; guilds is the minimum.
-            intents=discord.Intents(guilds=True),
+            # Messages (with their text: the privileged intent) are read in a card's thread.
+            intents=discord.Intents(
+                guilds=True, guild_messages=True, message_content=message_content
+            ),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=ready_timeout,
         )
@@ -71,6 +79,11 @@ class YomikaiClient(discord.Client):
                 " `applications.commands` scope (see the README's 'Connect Discord')."
             ) from error
         log.info("synced %d Discord slash commands", len(self.synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """A message in a card's thread is kept as a question; no message is ever a command."""
+        if not message.author.bot:  # (the bot's own thread openings included)
+            await self.handlers.thread_message(message)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         # Card forms are answered by custom_id, so a form opened before a restart still saves.

@@ -18,7 +18,7 @@ from adapters.discord.components import (
     submitted_values,
 )
 from adapters.discord.delivery import Responder
-from adapters.discord.inbound import invocation
+from adapters.discord.inbound import PLATFORM, invocation
 from adapters.discord.limits import cut
 from bot.context import Invocation
 from bot.core import Yomikai
@@ -45,6 +45,20 @@ class Handlers:
         if inv.channel_id and interaction.guild_id is not None:
             self.last_channel[inv.user_id] = inv.channel_id
         return inv
+
+    async def thread_message(self, message: discord.Message) -> None:
+        """Kept when it is written in a card's thread (every replica hears it: kept once)."""
+        try:
+            await self.core.thread_message(
+                PLATFORM,
+                str(message.channel.id),
+                str(message.id),
+                str(message.author.id),
+                message.content,
+                author_name=message.author.display_name,
+            )
+        except Exception:  # the gateway sends a message once: nothing to answer, say so
+            log.exception("Discord: could not keep message %s of a thread", message.id)
 
     async def command(self, interaction: discord.Interaction, command: str, text: str) -> None:
         """A slash command: ``("yomikai", "take 3")`` as typed in the console."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, assert_never
 
 import discord
@@ -17,6 +18,9 @@ from adapters.discord.components import ballot_view, form_view
 from adapters.discord.limits import cut, link, shown, size
 from bot.export import card_markdown, session_markdown
 from bot.i18n import t
+from bot.meeting.google import google_link
+from bot.meeting.ics import calendar_for
+from bot.meeting.ics import filename as ics_filename
 from bot.messages import (
     Agenda,
     CandidateList,
@@ -92,7 +96,7 @@ def render(message: Message) -> Outgoing:
         case CandidateList():
             return Outgoing(embeds=[_ballot(message)], view=ballot_view(message))
         case Agenda():
-            return Outgoing(embeds=[_agenda(message)])
+            return _agenda_post(message)
         case SummaryCard():
             return _card(message)
         case CardForm():
@@ -182,10 +186,23 @@ def _ballot(ballot: CandidateList) -> discord.Embed:
     return _listing(embed, rows)
 
 
-def _agenda(plan: Agenda) -> discord.Embed:
+def _agenda_post(plan: Agenda) -> Outgoing:
+    """The agenda, with the meeting attached as an ``.ics`` file (a calendar app opens it) and
+    a link to Google Calendar's form; a session posted again after a change carries its event
+    anew (the same UID, a higher SEQUENCE), so a calendar that has it updates it."""
+    event = plan.event
+    if event is None or event.cancelled:
+        return Outgoing(embeds=[_agenda(plan)])
+    embed = _agenda(plan, calendar=link(t(plan.locale, "calendar.add_google"), google_link(event)))
+    embed.set_footer(text=t(plan.locale, "calendar.attached"))
+    made = calendar_for([event], event.title, stamp=datetime.now(UTC))  # (DTSTAMP: when sent)
+    return Outgoing(embeds=[embed], attachments=[(ics_filename(event), made)])
+
+
+def _agenda(plan: Agenda, calendar: str = "") -> discord.Embed:
     loc = plan.locale
     title = t(loc, "render.agenda_title", date=plan.meets_at.strftime("%Y-%m-%d %H:%M"))
-    embed = discord.Embed(title=title, colour=BLURPLE)
+    embed = discord.Embed(title=title, colour=BLURPLE, description=calendar or None)
     rows = []
     for slot in plan.slots:
         who = (
@@ -219,6 +236,13 @@ def _card(card: SummaryCard) -> Outgoing:
     for item in card.fields:
         value = fit(item.value, limits.FIELD_VALUE) if item.value else t(loc, "render.not_yet")
         embed.add_field(name=cut(item.label(loc), limits.FIELD_NAME), value=value, inline=False)
+    if card.thread.startswith("https://"):
+        opened = f"[{limits.escape(t(loc, 'thread.open_link'))}]({card.thread})"
+        embed.add_field(name=t(loc, "thread.link"), value=opened, inline=False)
+    if card.questions:
+        asked = "\n".join(f"• {limits.escape(line)}" for line in card.question_lines())
+        name = t(loc, "thread.questions", count=len(card.questions))
+        embed.add_field(name=name, value=cut(asked, limits.FIELD_VALUE), inline=False)
     footer = [f"{t(loc, 'render.card_title', number=card.number)} · {card.meets_at:%Y-%m-%d}"]
     if card.presenter:
         name = cut(card.presenter.name, 80)

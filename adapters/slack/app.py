@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -40,7 +40,11 @@ from bot.config import Settings
 from bot.context import Invocation
 from bot.core import Received, Yomikai
 from bot.i18n import t
-from bot.messages import Message, Notice, Problem, Reply
+from bot.meeting import feed
+from bot.meeting.ics import MIME_TYPE
+from bot.messages import Message, Notice, Problem, Reply, ThreadOpening
+from bot.ports import Thread
+from bot.unit import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +164,19 @@ class SlackAdapter:
     async def answer(self, address: dict[str, str], reply: Reply) -> None:
         await self.outbound.answer(address, reply)
 
+    async def open_thread(
+        self,
+        channel_id: str,
+        parent_ref: str,
+        opening: ThreadOpening,
+        *,
+        key: str = "",
+        since: datetime | None = None,
+    ) -> Thread:
+        return await self.outbound.open_thread(
+            channel_id, parent_ref, opening, key=key, since=since
+        )
+
     # --- running ------------------------------------------------------------------------------
 
     @property
@@ -181,6 +198,9 @@ class SlackAdapter:
             return
         web_app = web.Application()
         web_app.router.add_post(EVENTS_PATH, self._handle_http)
+        # The calendar: a group's feed, and one session's file (made in bot.meeting.feed).
+        web_app.router.add_get(feed.FEED_PATH, self._calendar_feed)
+        web_app.router.add_get(feed.EVENT_PATH, self._calendar_event)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=STOP_TIMEOUT)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -237,6 +257,31 @@ class SlackAdapter:
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
+    async def _calendar_feed(self, request: web.Request) -> web.Response:
+        return await self._calendar(feed.feed_file(self.core.unit, request.match_info["token"]))
+
+    async def _calendar_event(self, request: web.Request) -> web.Response:
+        return await self._calendar(feed.event_file(self.core.unit, request.match_info["uid"]))
+
+    @staticmethod
+    async def _calendar(made: Awaitable[bytes | None]) -> web.Response:
+        """An ``.ics`` for calendar apps; 404 for an address that names nothing (which tokens
+        exist is never said), 503 while the database does not answer."""
+        try:
+            data = await made
+        except DatabaseUnavailable:
+            return web.Response(status=503, text="the calendar is unavailable; try again later")
+        if data is None:
+            return web.Response(status=404, text="no such calendar")
+        return web.Response(
+            body=data,
+            headers={
+                "Content-Type": MIME_TYPE,
+                "Content-Disposition": 'inline; filename="yomikai.ics"',
+                "Cache-Control": "private, max-age=300",
+            },
+        )
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
@@ -256,6 +301,29 @@ class SlackAdapter:
             self.app.command(name)(self._on_command)
         self.app.action(inbound.VOTE_ACTION)(self._on_vote)
         self.app.view(CALLBACK_ID)(self._on_card)
+        self.app.middleware(self._keep_thread_message)
+        self.app.event("message")(self._on_message)
+
+    async def _keep_thread_message(
+        self, body: dict[str, Any], next: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """A member's reply in a thread is kept before Slack hears "ok" (a middleware: bolt
+        acknowledges events before their listener runs). It is never a command. When the
+        database cannot take it, Slack gets an error and sends the event again."""
+        said = inbound.thread_reply(body)
+        if said is not None:
+            await self.core.thread_message(
+                inbound.PLATFORM,
+                said.thread_ts,
+                said.key,
+                said.user_id,
+                said.text,
+                channel_id=said.channel_id,
+            )
+        return await next()
+
+    async def _on_message(self) -> None:
+        """Messages in channels are not commands: kept above when they answer a card."""
 
     async def _record(
         self, body: dict[str, Any], op: str, inv: Invocation, **args: Any

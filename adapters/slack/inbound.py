@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from bot.context import Invocation
@@ -77,3 +78,29 @@ def request_key(body: dict[str, Any]) -> str | None:
         return None
     stamps = ",".join(str(a.get("action_ts", "")) for a in body.get("actions") or ())
     return f"{body.get('type') or 'command'}:{trigger}:{stamps}"
+
+
+@dataclass(frozen=True)
+class ThreadReply:
+    """A member's message in a thread, from a ``message`` event."""
+
+    key: str
+    channel_id: str
+    thread_ts: str
+    user_id: str
+    text: str
+
+
+def thread_reply(body: dict[str, Any]) -> ThreadReply | None:
+    """The thread reply an ``event_callback`` carries; None for anything else (a post in the
+    channel itself, an edit, a bot's message, the bot's own thread opening)."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if not isinstance(event, dict) or event.get("type") != "message":
+        return None
+    if event.get("subtype") not in (None, "thread_broadcast") or event.get("bot_id"):
+        return None
+    ts, thread_ts = str(event.get("ts") or ""), str(event.get("thread_ts") or "")
+    channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
+    if not (ts and thread_ts and channel and user) or ts == thread_ts:
+        return None
+    return ThreadReply(f"{channel}:{ts}", channel, thread_ts, user, str(event.get("text") or ""))

@@ -25,11 +25,13 @@ SCOPES = {
     "chat:write": "post ballots, agendas, cards; answer privately (chat.postEphemeral)",
     "chat:write.public": "post in public channels the bot was not invited to",
     "im:write": "reminders: open a direct message with a presenter (conversations.open)",
-    "channels:history": "after a crash, find a post that may have gone out before posting again",
+    "channels:history": "find a post that may have gone out before a crash; a card's questions",
     "groups:history": "the same in private channels",
     "im:history": "the same for reminders sent as direct messages",
     "files:write": "post a session's deck as a file (/yomikai export … html, files_upload_v2)",
 }
+BOT_EVENTS = ("message.channels", "message.groups")
+"""Messages in public and private channels the bot is in: replies in a card's thread."""
 DESCRIPTION = "Runs the weekly paper reading session (読み会) — nominate, vote, present."
 HEADER = """\
 # Yomikai's Slack app manifest: paste it at https://api.slack.com/apps → Create New App →
@@ -91,6 +93,11 @@ def manifest(url: str = PLACEHOLDER_URL, *, socket_mode: bool = True) -> dict[st
         },
         "oauth_config": {"scopes": {"bot": list(SCOPES)}},
         "settings": {
+            # A card's thread: members' replies there are kept as questions (never commands).
+            "event_subscriptions": {
+                "request_url": url,
+                "bot_events": list(BOT_EVENTS),
+            },
             "interactivity": {"is_enabled": True, "request_url": url},
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,

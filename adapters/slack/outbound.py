@@ -25,13 +25,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.blocks import escape
 from adapters.slack.inbound import PLATFORM
 from adapters.slack.modal import card_view
-from adapters.slack.render import render
+from adapters.slack.render import render, thread_text
 from bot.core import Yomikai
 from bot.delivery.errors import DeliveryError, MessageGone
 from bot.delivery.outbox import BallotPost
 from bot.delivery.redraw import BallotRedraw
 from bot.i18n import t
-from bot.messages import CardForm, DeckFile, Message, Notice, Reply
+from bot.messages import CardForm, DeckFile, Message, Notice, Reply, ThreadOpening
+from bot.ports import Thread
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,55 @@ class SlackOutbound:
             if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
                 return str(item.get("ts"))
         return None
+
+    async def open_thread(
+        self,
+        channel_id: str,
+        parent_ref: str,
+        opening: ThreadOpening,
+        *,
+        key: str = "",
+        since: datetime | None = None,
+    ) -> Thread:
+        """A Slack thread is the replies under a message: the opening is the first reply,
+        carrying its key like a post, looked for among the replies before it is sent again."""
+        try:
+            found = await self._find_reply(channel_id, parent_ref, key) if since else None
+            if found is None:
+                await self.client.chat_postMessage(
+                    channel=channel_id,
+                    thread_ts=parent_ref,
+                    text=thread_text(opening),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+                )
+        except Exception as error:
+            raise delivery_error(error) from error
+        return Thread(parent_ref, await self._permalink(channel_id, parent_ref))
+
+    async def _find_reply(self, channel_id: str, parent_ref: str, key: str) -> str | None:
+        try:
+            replies = await self.client.conversations_replies(
+                channel=channel_id, ts=parent_ref, include_all_metadata=True, limit=HISTORY_LIMIT
+            )
+        except SlackApiError as error:  # no history scope: post; a double beats a loss
+            log.warning("Slack: cannot read a thread's replies (%s)", error.response.get("error"))
+            return None
+        for item in replies.get("messages") or []:
+            payload = (item.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return str(item.get("ts"))
+        return None
+
+    async def _permalink(self, channel_id: str, ts: str) -> str:
+        """The card's link, which opens its thread; empty when Slack would not say."""
+        try:
+            answer = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
+        except SlackApiError as error:
+            log.info("Slack: no permalink for %s (%s)", ts, error.response.get("error"))
+            return ""
+        return str(answer.get("permalink") or "")
 
     async def update(self, channel_id: str, ref: str, message: Message) -> None:
         drawn = render(message)

@@ -24,6 +24,7 @@ from adapters.slack.blocks import (
 )
 from bot.export import session_markdown
 from bot.i18n import t
+from bot.meeting.google import google_link
 from bot.messages import (
     Agenda,
     CandidateLine,
@@ -161,7 +162,18 @@ def _agenda(plan: Agenda) -> Rendered:
         done = escape(t(loc, "render.card_done" if slot.card_finished else "render.card_todo"))
         paper = bold(link(slot.url, slot.title))
         blocks.append(section(f"*{slot.number}.* {paper}\n{who} · {done}"))
+    if plan.event is not None and not plan.event.cancelled:
+        blocks = [*blocks[: MAX_BLOCKS - 1], section(_calendar_links(plan, plan.event))]
     return _done(title, blocks)
+
+
+def _calendar_links(plan: Agenda, event: MeetingEvent) -> str:
+    """The meeting into a calendar: Google's form, and the session's ``.ics`` where served."""
+    loc = plan.locale
+    links = [f":calendar: {link(google_link(event), t(loc, 'calendar.add_google'))}"]
+    if plan.calendar_url:
+        links.append(link(plan.calendar_url, t(loc, "calendar.ics_link")))
+    return " · ".join(links)
 
 
 def _card(card: SummaryCard) -> Rendered:
@@ -185,10 +197,12 @@ def _card(card: SummaryCard) -> Rendered:
         label = bold(escape(field.label(loc)))
         value = escape(field.value) if field.value else f"_{escape(t(loc, 'render.not_yet'))}_"
         blocks.append(section(f"{label}\n{value}"))
+    blocks += _thread(card)
     notes = []
     if card.presenter:
         label = escape(t(loc, "render.presenter"))
-        notes.append(t(loc, "render.labelled", label=label, value=_person(card.presenter)))
+        who = escape(card.presenter.name) if card.mentioned_in_thread else _person(card.presenter)
+        notes.append(t(loc, "render.labelled", label=label, value=who))
     if not card.finished:
         missing = t(loc, "render.separator").join(t(loc, f"card.{key}") for key in card.missing)
         notes.append(escape(t(loc, "render.draft", missing=missing)))
@@ -196,6 +210,27 @@ def _card(card: SummaryCard) -> Rendered:
     if notes:
         blocks.append(context(*notes[:10]))
     return _done(f"{heading}: {card.title}", blocks)
+
+
+def _thread(card: SummaryCard) -> list[Block]:
+    """The card's discussion thread, and the questions asked there."""
+    loc = card.locale
+    if not card.thread and not card.questions:
+        return []
+    lines = []
+    if card.thread:
+        label = bold(escape(t(loc, "thread.link")))
+        lines.append(f"{label} · {link(card.thread, t(loc, 'thread.open_link'))}")
+    if card.questions:
+        lines.append(bold(escape(t(loc, "thread.questions", count=len(card.questions)))))
+        lines += [f"• {escape(cut(line, 300))}" for line in card.question_lines()]
+    return [section("\n".join(lines))]
+
+
+def thread_text(opening: ThreadOpening) -> str:
+    """A thread's opening reply: the presenter mentioned (the one mention the bot makes)."""
+    who = mention(opening.presenter.user_id, opening.presenter.name) if opening.presenter else ""
+    return opening.text(who, escape(opening.title))
 
 
 def _reminder(reminder: Reminder) -> Rendered:

@@ -214,6 +214,8 @@ class Delivery:
         """Bring the platform's calendar event of the session up to date (where there is one)."""
         if not isinstance(adapter, EventPlatform):
             return None
+        if event.starts_at <= self.unit.clock.now() and not event.cancelled:
+            return None  # begun or over: platforms keep such an event as it was
         session_id = event.session_id
         ref = await self.unit.in_thread(lambda s: sync.event_ref(s, session_id), read_only=True)
         try:

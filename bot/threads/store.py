@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from bot.cleaning import clean
 from bot.messages import Question as QuestionView
 from bot.ports import Thread
-from storage.models import Group, PaperThread, Question, ReadingSession, Slot
+from storage.models import Group, Member, PaperThread, Question, ReadingSession, Slot
 from storage.queries import insert_ignore
 
 MAX_QUESTION = 2000
@@ -38,27 +38,39 @@ def thread_of(session: Session, slot_id: int) -> PaperThread | None:
 
 def keep_question(
     session: Session,
-    group: Group,
+    platform: str,
     ref: str,
     key: str,
     author_id: str,
-    author_name: str,
     text: str,
     at: datetime,
+    *,
+    channel_id: str | None = None,
+    author_name: str = "",
 ) -> bool:
-    """Keep a message written in the thread ``ref`` of ``group``; False when ``ref`` is none of
-    its paper threads, or the message was kept before (a retried event)."""
-    thread = session.exec(
-        select(PaperThread).where(PaperThread.group_id == group.id, PaperThread.ref == ref)
-    ).first()
+    """Keep a message written in the paper thread ``ref`` on ``platform`` (in the group of
+    ``channel_id``, where thread references are only unique per channel); False when ``ref``
+    is no paper thread, the message is empty, or it was kept before (a retried event)."""
+    query = (
+        select(PaperThread, Group)
+        .join(Group, col(Group.id) == col(PaperThread.group_id))
+        .where(Group.platform == platform, PaperThread.ref == ref)
+    )
+    if channel_id is not None:
+        query = query.where(Group.channel_id == channel_id)
+    found = session.exec(query).first()
     said = clean(text).strip()
-    if thread is None or not said:
+    if found is None or not said:
         return False
+    thread, group = found
+    member = session.exec(
+        select(Member).where(Member.group_id == group.id, Member.user_id == author_id)
+    ).first()
     values = {
         "slot_id": thread.slot_id,
-        "key": key[:200],
+        "key": f"{platform}:{key}"[:200],
         "author_id": author_id[:64],
-        "author_name": clean(author_name)[:128],
+        "author_name": member.display_name if member is not None else clean(author_name)[:128],
         "text": said[:MAX_QUESTION],
         "asked_at": at,
     }

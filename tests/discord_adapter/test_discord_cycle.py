@@ -170,7 +170,19 @@ async def test_start_syncs_commands_and_reads_the_gateway(
     # Members' subcommands under /yomikai, for everyone; organizers' under /yomikai-admin,
     # which Discord shows only to members with Manage Server (until an admin says otherwise).
     member_subs = {o["name"] for o in commands["yomikai"]["options"]}
-    assert member_subs == {"join", "leave", "take", "drop", "away", "back", "status", "help"}
+    assert member_subs == {
+        "join",
+        "leave",
+        "take",
+        "drop",
+        "away",
+        "back",
+        "status",
+        "history",
+        "help",
+    }
+    (words,) = commands["search"]["options"]  # /search: one text option, required
+    assert (words["name"], words["type"], words["required"]) == ("words", 3, True)
     assert commands["yomikai"]["default_member_permissions"] is None
     admin = commands["yomikai-admin"]
     assert int(admin["default_member_permissions"]) == discord.Permissions.manage_guild.flag
@@ -186,8 +198,11 @@ async def test_start_syncs_commands_and_reads_the_gateway(
         "meet",
         "assign",
         "swap",
+        "move",
+        "cancel",
         "organizer",
         "export",
+        "calendar",
     }
     assert "(organizers)" in subs["open"]["description"]
     assert admin["description_localizations"]["ja"].startswith("読み会のオーガナイザー用")
@@ -282,3 +297,20 @@ async def test_a_wrong_token_stops_the_start(make_adapter: MakeAdapter, fake_dis
     with pytest.raises(discord.LoginFailure):
         await make_adapter()
     assert saved == Route.BASE  # the process-wide REST base is given back
+
+
+async def test_search_finds_a_japanese_card_on_discord(adapter, fake_discord: FakeDiscord) -> None:
+    """/search with its text option: a two-character word inside a card's Japanese method."""
+    chat = DiscordChat(adapter, fake_discord)
+    await chat.run("ada", "yomikai-admin setup", papers=1)
+    await chat.run("ada", "nominate", paper="2204.03458")
+    await chat.run("ada", "yomikai-admin open")
+    await chat.run("ada", "yomikai-admin close")
+    (saved,) = await chat.run("ada", "card", n=1, method="拡散モデルによる画像生成")
+    assert "Card 1 saved" in text(saved)
+    (found,) = await chat.run("erin", "search", words="拡散")
+    assert ephemeral(found) and "Search: 拡散 (1 found)" in text(found)
+    assert "2026-12-09 · 1. Video Diffusion Models — Method" in text(found)
+    assert "/summary 1 2026-12-09" in text(found)
+    (history,) = [m for m in await chat.run("erin", "yomikai history") if ephemeral(m)][:1]
+    assert "Who presented what" in text(history)

@@ -166,6 +166,10 @@ class FakeDiscord:
         self.gateway_urls: list[str] = []
         self.nonces: dict[tuple[str, str], str] = {}
         """(channel, nonce) → the message it made: a send with ``enforce_nonce`` is done once."""
+        self.threads: dict[str, dict[str, Any]] = {}
+        """Thread id (the id of the message it was started from) → the thread channel."""
+        self.events: dict[str, dict[str, Any]] = {}
+        """Guild Scheduled Event id → the event as Discord keeps it."""
         self._failures: list[Failure] = []
         self._counter = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -415,7 +419,102 @@ class FakeDiscord:
             ("POST", r"/users/@me/channels", self._open_dm),
             ("POST", r"/channels/(\d+)/messages", self._post),
             ("PATCH", r"/channels/(\d+)/messages/(\d+)", self._edit),
+            ("POST", r"/channels/(\d+)/messages/(\d+)/threads", self._start_thread),
+            ("GET", r"/channels/(\d+)", self._channel),
+            ("POST", r"/guilds/(\d+)/scheduled-events", self._create_event),
+            ("PATCH", r"/guilds/(\d+)/scheduled-events/(\d+)", self._edit_event),
         ]
+
+    async def _start_thread(self, call: Call, channel_id: str, message_id: str) -> web.Response:
+        """A public thread from a message: its id is the message's; a second one is refused."""
+        if message_id not in self.messages:
+            return _json({"message": "Unknown Message", "code": 10008}, status=404)
+        if message_id in self.threads:
+            body = {"message": "A thread has already been created for this message", "code": 160004}
+            return _json(body, status=400)
+        thread = {
+            "id": message_id,
+            "type": 11,
+            "guild_id": str(GUILD_ID),
+            "parent_id": channel_id,
+            "owner_id": str(APP_ID),
+            "name": call.body.get("name"),
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": call.body.get("auto_archive_duration"),
+                "archive_timestamp": datetime.now(UTC).isoformat(),
+                "locked": False,
+            },
+            "total_message_sent": 0,
+        }
+        self.threads[message_id] = thread
+        return _json(thread)
+
+    async def _channel(self, call: Call, channel_id: str) -> web.Response:
+        if channel_id in self.threads:
+            return _json(self.threads[channel_id])
+        if channel_id == str(CHANNEL_ID):
+            return _json(
+                {"id": channel_id, "type": 0, "guild_id": str(GUILD_ID), "name": "reading"}
+            )
+        return _json({"message": "Unknown Channel", "code": 10003}, status=404)
+
+    async def _create_event(self, call: Call, guild_id: str) -> web.Response:
+        event = dict(call.body) | {
+            "id": self.snowflake(),
+            "guild_id": guild_id,
+            "channel_id": None,
+            "creator_id": str(APP_ID),
+            "status": 1,
+            "entity_id": None,
+            "user_count": 0,
+        }
+        self.events[event["id"]] = event
+        return _json(event)
+
+    async def _edit_event(self, call: Call, guild_id: str, event_id: str) -> web.Response:
+        event = self.events.get(event_id)
+        if event is None:
+            return _json({"message": "Unknown Guild Scheduled Event", "code": 10070}, status=404)
+        if event["status"] != 1:  # only a scheduled event may change
+            body = {"message": "Cannot update a finished or cancelled event", "code": 180000}
+            return _json(body, status=400)
+        event.update(call.body)
+        return _json(event)
+
+    def thread_message(self, thread_id: str, user: str, content: str) -> dict[str, Any]:
+        """A ``MESSAGE_CREATE`` of a member writing in a thread (``dispatch`` sends it)."""
+        user_id, display = user_ids(user)
+        author = {
+            "id": str(user_id),
+            "username": user,
+            "discriminator": "0",
+            "global_name": display,
+            "avatar": None,
+        }
+        return {
+            "id": self.snowflake(),
+            "channel_id": thread_id,
+            "guild_id": str(GUILD_ID),
+            "type": 0,
+            "content": content,
+            "author": author,
+            "member": {"nick": display, "roles": [], "joined_at": datetime.now(UTC).isoformat()},
+            "embeds": [],
+            "attachments": [],
+            "components": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "flags": 0,
+        }
 
     async def _me(self, call: Call) -> web.Response:
         return _json(BOT_USER)

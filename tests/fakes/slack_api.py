@@ -67,6 +67,9 @@ class FakeSlack:
         """Files shared in a channel by ``files.completeUploadExternal``: id, title, name,
         channel, initial comment, the bytes."""
         self._files: dict[str, dict[str, Any]] = {}
+        self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        """(channel, parent ts) → the replies posted in that thread, oldest first (as in Slack,
+        they are not in the channel's history)."""
 
     # --- what tests use -------------------------------------------------------------------------
 
@@ -168,7 +171,12 @@ class FakeSlack:
                 metadata = json.loads(metadata)
             if metadata:
                 message["metadata"] = metadata
-            self.history.setdefault(str(args.get("channel")), []).append(message)
+            channel = str(args.get("channel"))
+            if args.get("thread_ts"):
+                message["thread_ts"] = str(args["thread_ts"])
+                self.replies.setdefault((channel, message["thread_ts"]), []).append(message)
+            else:
+                self.history.setdefault(channel, []).append(message)
             return answer | {"channel": args.get("channel"), "ts": ts, "message": message}
         if method == "conversations.history":
             oldest = float(args.get("oldest") or 0)
@@ -180,6 +188,19 @@ class FakeSlack:
                 if float(m["ts"]) >= oldest
             ]
             return ok | {"messages": list(reversed(found)), "has_more": False}
+        if method == "conversations.replies":
+            channel, parent = str(args.get("channel")), str(args.get("ts"))
+            first = [m for m in self.history.get(channel, []) if m["ts"] == parent]
+            if not first:
+                return {"ok": False, "error": "thread_not_found"}
+            found = first + self.replies.get((channel, parent), [])
+            if args.get("include_all_metadata") not in (True, "true", "1", 1):
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return ok | {"messages": found, "has_more": False}
+        if method == "chat.getPermalink":
+            channel, ts = str(args.get("channel")), str(args.get("message_ts"))
+            link = f"https://mlreading.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return ok | {"channel": channel, "permalink": link}
         if method == "chat.update":
             return ok | {"channel": args.get("channel"), "ts": args.get("ts")}
         if method == "chat.postEphemeral":

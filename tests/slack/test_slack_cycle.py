@@ -188,3 +188,23 @@ async def test_whole_week_in_slack(slack: SlackSide, db: Database) -> None:
         assert len(session.exec(select(Vote)).all()) == 3
         (stored,) = session.exec(select(Card)).all()
         assert stored.method == "signatures" and stored.purpose == "backdoors"
+
+
+async def test_search_finds_a_japanese_card_in_slack(slack: SlackSide) -> None:
+    """/search is a slash command of its own: a word inside a card's Japanese method is found,
+    with the date and slot that /summary opens."""
+    await posted(slack, "alice", "/yomikai setup papers 1")
+    await posted(slack, "alice", "/nominate 2204.03458")
+    await slack.command("alice", "/yomikai open")
+    await ballot_posted(slack.fake)
+    await posted(slack, "alice", "/yomikai close")
+    saved = await said_to(slack, "alice", "/card 1 method: 拡散モデルによる画像生成")
+    assert "Card 1 saved" in saved.text()
+    found = await said_to(slack, "erin", "/search 画像生成")
+    assert "Search: 画像生成 (1 found)" in found.text()
+    assert "2026-12-09 · 1. Video Diffusion Models — Method" in found.text()
+    assert "/summary 1 2026-12-09" in found.text()
+    card = await said_to(slack, "erin", "/summary 1 2026-12-09")
+    assert "拡散モデルによる画像生成" in card.text()
+    nothing = await said_to(slack, "erin", "/search 光合成")
+    assert "Nothing in this group's sessions holds “光合成”" in nothing.text()
