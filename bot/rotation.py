@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot import args
@@ -15,8 +14,8 @@ from bot.meeting.event import changed
 from bot.messages import Message, Notice, Reply
 from bot.sessions import current_session, slot_by_number
 from bot.views import agenda
-from storage.models import Member, ReadingSession, Slot
-from storage.queries import slots_of
+from storage.models import Member, ReadingSession
+from storage.queries import presentation_counts, slots_of
 from storage.types import as_utc
 
 NEVER = datetime.min.replace(tzinfo=UTC)
@@ -29,25 +28,13 @@ def rotation_order(tx: Tx, meets_on: date) -> list[Member]:
     longest), then who joined first.
     """
     group = tx.bound_group
-    history = {
-        member_id: (count, last)
-        for member_id, count, last in tx.session.exec(
-            select(Slot.presenter_id, func.count(), func.max(ReadingSession.meets_at))
-            .join(ReadingSession, col(ReadingSession.id) == col(Slot.session_id))
-            .where(
-                ReadingSession.group_id == group.id,
-                col(Slot.presenter_id).is_not(None),
-                col(ReadingSession.cancelled_at).is_(None),  # (nobody presented at those)
-            )
-            .group_by(col(Slot.presenter_id))
-        )
-    }
+    history = presentation_counts(tx.session, group.id or 0)
     members = tx.session.exec(
         select(Member).where(Member.group_id == group.id, col(Member.in_rotation).is_(True))
     ).all()
 
     def fairness(member: Member) -> tuple[int, datetime, datetime, int]:
-        count, last = history.get(member.id, (0, None))
+        count, last = history.get(member.id or 0, (0, None))
         joined = member.joined_rotation_at or member.created_at
         return (count, as_utc(last) or NEVER, joined, member.id or 0)
 
