@@ -5,8 +5,9 @@ Scheduled Event (made once, updated, refused without *Manage Events* and said so
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -140,7 +141,8 @@ async def test_the_session_is_a_scheduled_event(
 ) -> None:
     chat = DiscordChat(await make_adapter(), fake_discord)
     await chosen(chat, db)
-    (event,) = await fake_discord.wait_until(lambda: list(fake_discord.events.values()))
+    (made,) = await fake_discord.wait_until(lambda: list(fake_discord.events.values()))
+    event = dict(made)  # (as first made: the fake edits its own copy in place)
     with db.session() as session:
         reading = session.exec(select(ReadingSession)).one()
         assert reading.event_ref == event["id"]
@@ -149,6 +151,31 @@ async def test_the_session_is_a_scheduled_event(
     assert event["entity_metadata"] == {"location": "Online"}
     assert "2204.06974" not in event["description"]  # titles, not ids
     assert "Planting Undetectable Backdoors" in event["description"]
+
+    # A swap changes who presents what; a move the time; a cancel ends it. Still one Event.
+    await chat.run("ada", "yomikai-admin swap", n=1, m=2)
+    edits = await fake_discord.wait_until(
+        lambda: fake_discord.calls_to("PATCH", rf"{EVENTS}/{event['id']}")
+    )
+    assert edits[0].body["description"] != event["description"]  # the presenters traded
+    day = reading.meets_at.astimezone(ZoneInfo("Europe/Berlin")).date()
+    later = day + timedelta(days=1)
+    await chat.run("ada", "yomikai-admin move", date=str(day), to=str(later), time="18:30")
+    moved = await fake_discord.wait_until(
+        lambda: (
+            (e := fake_discord.events[event["id"]])["scheduled_start_time"]
+            != event["scheduled_start_time"]
+            and e
+        )
+    )
+    start = datetime.fromisoformat(moved["scheduled_start_time"]).astimezone(
+        ZoneInfo("Europe/Berlin")
+    )
+    assert (start.date(), start.hour, start.minute) == (later, 18, 30)
+    await chat.run("ada", "yomikai-admin cancel", date=str(later))
+    await fake_discord.wait_until(lambda: fake_discord.events[event["id"]]["status"] == 4)
+    assert len(fake_discord.events) == 1
+    assert len(fake_discord.calls_to("POST", EVENTS)) == 1
 
 
 async def test_without_manage_events_organizers_are_told_once(
