@@ -3,6 +3,7 @@ organizer commands that change a meeting (move, cancel), read back as a calendar
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from icalendar import Calendar, Event
 from sqlmodel import select
 
+from adapters.cli import main
 from bot.core import Yomikai
 from bot.meeting import feed
 from bot.meeting.google import LIMIT, google_link
@@ -437,7 +439,13 @@ def test_the_ics_escapes_text_and_marks_cancellation() -> None:
 
 
 async def test_yomikai_calendar_prints_the_feed(
-    chat: FakeChat, core: Yomikai, database_url: str, engine: str, tmp_path: Path
+    chat: FakeChat,
+    core: Yomikai,
+    database_url: str,
+    engine: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsysbinary: pytest.CaptureFixture[bytes],
 ) -> None:
     """The installed command as a subprocess, on the database a short week made."""
     if engine != "sqlite":
@@ -467,16 +475,21 @@ async def test_yomikai_calendar_prints_the_feed(
     assert str(event["STATUS"]) == "CANCELLED" and event["DTSTART"].params["TZID"] == "Asia/Tokyo"
     assert all(title in str(event["DESCRIPTION"]) for title in TITLES)
 
+    # The rest in-process: the same entry point, without starting Python three more times.
     other = FakeChat(core, channel="C-second")
     await other.say("carol", "/yomikai setup")
-    several = calendar("--database-url", database_url)
-    assert several.returncode == 2 and not several.stdout
-    assert b"there are 2 groups; choose one with --channel" in several.stderr
-    assert b"fake:C-paper-club (ML club)" in several.stderr and b"fake:C-second" in several.stderr
-    chosen = calendar("--database-url", database_url, "--channel", "C-second")
-    assert chosen.returncode == 0 and events_of(parsed(chosen.stdout)) == []
-    unknown = calendar("--database-url", database_url, "--channel", "C-nobody")
-    assert unknown.returncode == 2 and b"no reading group in channel C-nobody" in unknown.stderr
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()  # (main sets up logging for a process: put it back after)
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    assert main(["calendar", "--database-url", database_url]) == 2
+    several = capsysbinary.readouterr()
+    assert not several.out and b"there are 2 groups; choose one with --channel" in several.err
+    assert b"fake:C-paper-club (ML club)" in several.err and b"fake:C-second" in several.err
+    assert main(["calendar", "--database-url", database_url, "--channel", "C-second"]) == 0
+    assert events_of(parsed(capsysbinary.readouterr().out)) == []
+    assert main(["calendar", "--database-url", database_url, "--channel", "C-nobody"]) == 2
+    assert b"no reading group in channel C-nobody" in capsysbinary.readouterr().err
 
 
 async def test_an_agenda_survives_the_outbox(chat: FakeChat) -> None:

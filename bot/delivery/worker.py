@@ -90,11 +90,11 @@ class Delivery:
     async def run(self, stop: asyncio.Event) -> None:
         """Send what is left, every few seconds (or when woken), until ``stop`` is set."""
         while not stop.is_set():
+            self._wake.clear()  # (before the pass: a wake during it means one more pass)
             try:
                 await self.pass_once()
             except Exception:  # the database is down: the next pass tries again
                 log.exception("delivery pass failed")
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
@@ -223,8 +223,8 @@ class Delivery:
         except EventsRefused as refusal:
             log.info("calendar event of session %d refused: %s", session_id, refusal.reason)
             now = self.unit.clock.now()
-            if await self.unit.in_thread(lambda s: sync.refused(s, session_id, now)):
-                self.wake()  # the organizers' direct messages follow this row
+            told = await self.unit.in_thread(lambda s: sync.refused(s, session_id, now))
+            await self.flush(told)  # the organizers' direct messages, once
             return None
         await self.unit.in_thread(lambda s: sync.synced(s, session_id, made))
         return made
