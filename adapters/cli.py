@@ -52,7 +52,7 @@ from bot.drafting.pages import PaperPages
 from bot.errors import UserError
 from bot.group_setup import GroupDefaults
 from bot.i18n import LOCALES, t
-from bot.meeting.feed import NoSuchGroup, find_group, group_feed
+from bot.meeting.feed import group_feed
 from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.papers import PaperCatalog
 from bot.scheduler import Scheduler
@@ -66,6 +66,7 @@ from storage import backup
 from storage.db import Database
 from storage.migrate import current, upgrade
 from storage.models import Paper, PoolEntry
+from storage.queries import NoSuchGroup, find_group
 
 log = logging.getLogger("yomikai")
 
@@ -342,7 +343,7 @@ def export_command(options: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         err.print(f"yomikai export: --session {options.session}: {error}", markup=False)
         return 2
-    except (NoSuchSession, NoChromium, PrintFailed, OSError) as error:
+    except (NoSuchGroup, NoSuchSession, NoChromium, PrintFailed, OSError) as error:
         err.print(f"yomikai export: {error}", style="bold red", markup=False)
         return 2
     finally:

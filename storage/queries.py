@@ -226,3 +226,25 @@ def put_back(session: Session, group_id: int, presented: Mapping[int, Presentati
     return {
         p for p, organizer in nominated_again(session, group_id, presented).items() if organizer
     }
+
+
+class NoSuchGroup(LookupError):
+    """A command line could not tell which group is meant; the message says why."""
+
+
+def find_group(session: Session, channel: str | None) -> Group:
+    """The group of ``channel``; without one, the only group (``yomikai calendar``,
+    ``yomikai export``)."""
+    groups = list(session.exec(select(Group).order_by(col(Group.id))))
+    if channel is not None:
+        groups = [g for g in groups if g.channel_id == channel]
+        if not groups:
+            raise NoSuchGroup(f"no reading group in channel {channel}")
+    if not groups:
+        raise NoSuchGroup("there is no reading group yet (/yomikai setup makes one)")
+    if len(groups) > 1:
+        listed = ", ".join(
+            f"{g.platform}:{g.channel_id}" + (f" ({g.name})" if g.name else "") for g in groups
+        )
+        raise NoSuchGroup(f"there are {len(groups)} groups; choose one with --channel: {listed}")
+    return groups[0]

@@ -19,7 +19,7 @@ from bot.i18n import t
 from bot.messages import CardField, SummaryCard
 from bot.views import summary_card
 from storage.models import Group, Member, Nomination, PoolEntry, ReadingSession
-from storage.queries import sessions_of, slots_of
+from storage.queries import find_group, sessions_of, slots_of
 
 ROOM = 1100
 """How much text one slide holds at its type size (CJK characters count double)."""
@@ -202,15 +202,7 @@ def find_session(
 ) -> tuple[Group, ReadingSession]:
     """The group (by channel; the only one when ``channel`` is None) and its session on
     ``day`` (the next one, else the latest, when ``day`` is None)."""
-    groups = session.exec(select(Group).order_by(col(Group.id))).all()
-    if channel is not None:
-        groups = [g for g in groups if g.channel_id == channel]
-    if not groups:
-        raise NoSuchSession(f"no reading group in channel {channel}" if channel else "no group yet")
-    if len(groups) > 1:
-        listed = ", ".join(f"{g.platform}:{g.channel_id}" for g in groups)
-        raise NoSuchSession(f"there are {len(groups)} groups; choose one with --channel ({listed})")
-    group = groups[0]
+    group = find_group(session, channel)
     zone = ZoneInfo(group.timezone)
     readings = sessions_of(session, group.id or 0)
     if not readings:

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from functools import partial
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot.i18n import t
 from bot.meeting.event import meeting_event
@@ -30,10 +30,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _UID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 BUDGET = 5.0
 """Seconds a feed request waits through a database outage (a calendar asks again later)."""
-
-
-class NoSuchGroup(LookupError):
-    """``yomikai calendar`` could not tell which group is meant; the message says why."""
 
 
 def feed_path(group: Group) -> str:
@@ -102,20 +98,3 @@ async def event_file(unit: Unit, uid: str) -> bytes | None:
     return await unit.in_thread(
         partial(event_for_uid, uid=uid, now=now), read_only=True, budget=BUDGET
     )
-
-
-def find_group(session: Session, channel: str | None) -> Group:
-    """The group of ``channel``; without one, the only group (``yomikai calendar``)."""
-    groups = list(session.exec(select(Group).order_by(col(Group.id))))
-    if channel is not None:
-        groups = [g for g in groups if g.channel_id == channel]
-        if not groups:
-            raise NoSuchGroup(f"no reading group in channel {channel}")
-    if not groups:
-        raise NoSuchGroup("there is no reading group yet (/yomikai setup makes one)")
-    if len(groups) > 1:
-        listed = ", ".join(
-            f"{g.platform}:{g.channel_id}" + (f" ({g.name})" if g.name else "") for g in groups
-        )
-        raise NoSuchGroup(f"there are {len(groups)} groups; choose one with --channel: {listed}")
-    return groups[0]
