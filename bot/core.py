@@ -35,6 +35,7 @@ from bot.jobs import JobPermit, JobRunner
 from bot.messages import Message, Notice, Problem, Reply
 from bot.ports import ChatAdapter
 from bot.registry import CommandSpec, Handler, resolve, spelling
+from bot.threads import ThreadMessage
 from bot.threads import store as threads
 from bot.unit import DatabaseUnavailable, Unit
 from storage.db import Database
@@ -272,34 +273,12 @@ class Yomikai:
             inv.cleaned(), "vote", partial(voting.vote_by_id, round_id, candidate_id)
         )
 
-    async def thread_message(
-        self,
-        platform: str,
-        ref: str,
-        key: str,
-        author_id: str,
-        text: str,
-        *,
-        channel_id: str | None = None,
-        author_name: str = "",
-    ) -> bool:
+    async def thread_message(self, said: ThreadMessage) -> bool:
         """A message written in a thread: kept as a question when the thread is a paper's
         (``bot.threads``), never run as a command. True when it was kept now. Raises when the
         database cannot take it, so the platform may send it again."""
         at = self.clock.now()
-        return await self.unit.in_thread(
-            partial(
-                threads.keep_question,
-                platform=platform,
-                ref=ref,
-                key=key,
-                author_id=author_id,
-                text=text,
-                at=at,
-                channel_id=channel_id,
-                author_name=author_name,
-            )
-        )
+        return await self.unit.in_thread(lambda s: threads.keep_question(s, said, at))
 
     async def ballot_post(self, round_id: int) -> outbox.BallotPost | None:
         """The posted candidate list of a round with fresh tallies (after ``round_changed``)."""

@@ -29,7 +29,6 @@ from bot.i18n import Translator
 from bot.messages import DeckPost, Message, Notice, Reminder, ThreadOpening
 from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
-from bot.threads.opening import opening
 from bot.unit import Unit
 from bot.views import agenda, card_is_finished, summary_card
 from bot.voting import open_round_now
@@ -355,7 +354,7 @@ def _meet(tx: Tx, due: datetime, *, exact: bool = True) -> Outcome:
         if all(field.value for field in view.fields):  # a draft not yet confirmed shows as one
             if group.threads:  # the presenter is mentioned there, not on the card
                 view = replace(view, mentioned_in_thread=True)
-                outcome.threads.append(opening(view, slot.id or 0))
+                outcome.threads.append(ThreadOpening.of(view, slot.id or 0))
             outcome.posts.append(view)
         else:
             who = view.presenter.name if view.presenter else tx.tr("meet.nobody")

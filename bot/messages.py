@@ -322,6 +322,11 @@ class ThreadOpening:
     presenter: Person | None
     parent_key: str = ""
 
+    @classmethod
+    def of(cls, card: SummaryCard, slot_id: int) -> ThreadOpening:
+        """The opening of the thread under ``card`` (slot ``slot_id``), as it is posted."""
+        return cls(card.locale, slot_id, card.number, card.title, card.presenter)
+
     def text(self, presenter: str, title: str | None = None) -> str:
         """The opening line, the presenter as the platform mentions them (``<@U…>``); an
         adapter may pass the title cut short, or escaped, for its markup."""

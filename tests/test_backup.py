@@ -25,6 +25,7 @@ from bot.ports import Thread
 from bot.sources.arxiv_source import ArxivSource
 from bot.sources.huggingface import HuggingFaceSource
 from bot.sources.trending import TrendingChain
+from bot.threads import ThreadMessage
 from bot.threads.store import keep_question, remember
 from storage.backup import FORMAT, VERSION, dump, export_state, import_state, load
 from storage.db import Database
@@ -136,7 +137,8 @@ async def make_week(
         remember(session, slot.id or 0, thread, clock.now())  # as a chat with threads keeps it
     with chat.core.db.session() as session:
         said = "拡散モデルの学習コストは？"
-        assert keep_question(session, "fake", thread.ref, "m1", "U1", said, clock.now())
+        asked = ThreadMessage("fake", thread.ref, "m1", "U1", said)
+        assert keep_question(session, asked, clock.now())
     no_problems(chat)
     (card,) = chat.only(await chat.say("erin", "/summary 1"), SummaryCard)
     assert PURPOSE in [f.value for f in card.fields]

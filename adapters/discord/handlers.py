@@ -23,6 +23,7 @@ from adapters.discord.limits import cut
 from bot.context import Invocation
 from bot.core import Yomikai
 from bot.messages import Agenda, CandidateList, Problem, Reply
+from bot.threads import ThreadMessage
 
 log = logging.getLogger(__name__)
 
@@ -48,15 +49,16 @@ class Handlers:
 
     async def thread_message(self, message: discord.Message) -> None:
         """Kept when it is written in a card's thread (every replica hears it: kept once)."""
+        said = ThreadMessage(
+            PLATFORM,
+            str(message.channel.id),
+            str(message.id),
+            str(message.author.id),
+            message.content,
+            author_name=message.author.display_name,
+        )
         try:
-            await self.core.thread_message(
-                PLATFORM,
-                str(message.channel.id),
-                str(message.id),
-                str(message.author.id),
-                message.content,
-                author_name=message.author.display_name,
-            )
+            await self.core.thread_message(said)
         except Exception:  # the gateway sends a message once: nothing to answer, say so
             log.exception("Discord: could not keep message %s of a thread", message.id)
 

@@ -312,14 +312,7 @@ class SlackAdapter:
         database cannot take it, Slack gets an error and sends the event again."""
         said = inbound.thread_reply(body)
         if said is not None:
-            await self.core.thread_message(
-                inbound.PLATFORM,
-                said.thread_ts,
-                said.key,
-                said.user_id,
-                said.text,
-                channel_id=said.channel_id,
-            )
+            await self.core.thread_message(said)
         return await next()
 
     async def _on_message(self) -> None:

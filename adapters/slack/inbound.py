@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from bot.context import Invocation
 from bot.messages import VOTE_ID, parse_vote_id
 from bot.registry import HEADLINE
+from bot.threads import ThreadMessage
 
 PLATFORM = "slack"
 SLASH_COMMANDS = tuple(f"/{name}" for name in (*HEADLINE, "yomikai"))
@@ -80,18 +80,7 @@ def request_key(body: dict[str, Any]) -> str | None:
     return f"{body.get('type') or 'command'}:{trigger}:{stamps}"
 
 
-@dataclass(frozen=True)
-class ThreadReply:
-    """A member's message in a thread, from a ``message`` event."""
-
-    key: str
-    channel_id: str
-    thread_ts: str
-    user_id: str
-    text: str
-
-
-def thread_reply(body: dict[str, Any]) -> ThreadReply | None:
+def thread_reply(body: dict[str, Any]) -> ThreadMessage | None:
     """The thread reply an ``event_callback`` carries; None for anything else (a post in the
     channel itself, an edit, a bot's message, the bot's own thread opening)."""
     event = body.get("event") if body.get("type") == "event_callback" else None
@@ -103,4 +92,5 @@ def thread_reply(body: dict[str, Any]) -> ThreadReply | None:
     channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
     if not (ts and thread_ts and channel and user) or ts == thread_ts:
         return None
-    return ThreadReply(f"{channel}:{ts}", channel, thread_ts, user, str(event.get("text") or ""))
+    text = str(event.get("text") or "")
+    return ThreadMessage(PLATFORM, thread_ts, f"{channel}:{ts}", user, text, channel_id=channel)

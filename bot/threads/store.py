@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from bot.cleaning import clean
 from bot.messages import Question as QuestionView
 from bot.ports import Thread
+from bot.threads import ThreadMessage
 from storage.models import Group, Member, PaperThread, Question, ReadingSession, Slot
 from storage.queries import insert_ignore
 
@@ -36,42 +37,30 @@ def thread_of(session: Session, slot_id: int) -> PaperThread | None:
     return session.exec(select(PaperThread).where(PaperThread.slot_id == slot_id)).first()
 
 
-def keep_question(
-    session: Session,
-    platform: str,
-    ref: str,
-    key: str,
-    author_id: str,
-    text: str,
-    at: datetime,
-    *,
-    channel_id: str | None = None,
-    author_name: str = "",
-) -> bool:
-    """Keep a message written in the paper thread ``ref`` on ``platform`` (in the group of
-    ``channel_id``, where thread references are only unique per channel); False when ``ref``
-    is no paper thread, the message is empty, or it was kept before (a retried event)."""
+def keep_question(session: Session, said: ThreadMessage, at: datetime) -> bool:
+    """Keep a message written in a paper's thread; False when its thread is no paper's, it is
+    empty, or it was kept before (a retried event, another replica)."""
     query = (
         select(PaperThread, Group)
         .join(Group, col(Group.id) == col(PaperThread.group_id))
-        .where(Group.platform == platform, PaperThread.ref == ref)
+        .where(Group.platform == said.platform, PaperThread.ref == said.ref)
     )
-    if channel_id is not None:
-        query = query.where(Group.channel_id == channel_id)
+    if said.channel_id is not None:
+        query = query.where(Group.channel_id == said.channel_id)
     found = session.exec(query).first()
-    said = clean(text).strip()
-    if found is None or not said:
+    text = clean(said.text).strip()
+    if found is None or not text:
         return False
     thread, group = found
     member = session.exec(
-        select(Member).where(Member.group_id == group.id, Member.user_id == author_id)
+        select(Member).where(Member.group_id == group.id, Member.user_id == said.author_id)
     ).first()
     values = {
         "slot_id": thread.slot_id,
-        "key": f"{platform}:{key}"[:200],
-        "author_id": author_id[:64],
-        "author_name": member.display_name if member is not None else clean(author_name)[:128],
-        "text": said[:MAX_QUESTION],
+        "key": f"{said.platform}:{said.key}"[:200],
+        "author_id": said.author_id[:64],
+        "author_name": member.display_name if member else clean(said.author_name)[:128],
+        "text": text[:MAX_QUESTION],
         "asked_at": at,
     }
     return insert_ignore(session, Question, values, ("key",)) is not None
