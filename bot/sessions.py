@@ -40,10 +40,12 @@ def session_on(tx: Tx, day: date) -> ReadingSession:
     on_day = [r for r in readings if r.meets_at.astimezone(tx.zone).date() == day]
     if on_day:
         return min(on_day, key=lambda r: r.cancelled_at is not None)
+    if not readings:
+        raise UserError("session.none_yet", show_usage=False)
     known = tx.tr("render.separator").join(
         r.meets_at.astimezone(tx.zone).date().isoformat() for r in readings[-5:]
     )
-    raise UserError("session.none_on", date=day.isoformat(), known=known or "—")
+    raise UserError("session.none_on", date=day.isoformat(), known=known)
 
 
 def slot_by_number(tx: Tx, reading: ReadingSession | None, number: int) -> Slot:

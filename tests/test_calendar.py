@@ -225,6 +225,13 @@ async def test_a_cancelled_session_gets_no_reminders_and_no_meet_post(
     assert [f"{a.meets_at:%m-%d}" for a in agendas(chat)[1:]] == ["12-16"]
 
 
+async def test_before_any_session_move_and_cancel_say_there_is_none_yet(chat: FakeChat) -> None:
+    await chat.say("alice", "/yomikai setup")
+    for line in ("/yomikai cancel 2026-12-09", "/yomikai move 2026-12-09 2026-12-10"):
+        problem = await chat.problem("alice", line)
+        assert problem.text.startswith("There is no session yet.") and problem.usage is None
+
+
 async def test_move_and_cancel_refuse_with_clear_errors(chat: FakeChat, clock: ManualClock) -> None:
     setup = "/yomikai setup timezone Asia/Tokyo papers 1"
     await close_a_round(chat, setup, ("2204.06974",))
