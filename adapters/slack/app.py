@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -185,6 +185,8 @@ class SlackAdapter:
 
     async def start(self) -> None:
         """Check the token, then serve; returns once Slack can reach the bot."""
+        if self.client.session is None:  # one HTTP session (kept-alive connections) for all calls
+            self.client.session = aiohttp.ClientSession()
         await self._check("SLACK_BOT_TOKEN", self.client.auth_test())
         if self.app_token is not None:
             app_token = self.app_token.get_secret_value()
@@ -230,6 +232,9 @@ class SlackAdapter:
             for task in self._tasks:
                 task.cancel()
             self.outbound.redrawer.cancel()
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     async def settle(self) -> None:
         """Wait until every acknowledged request is answered and every ballot redrawn."""
@@ -335,21 +340,18 @@ class SlackAdapter:
     def _not_recorded(self) -> str:
         return t(self.outbound.locale, "error.not_recorded")
 
-    async def _on_command(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         received, inv = await self._record(command, "command", inbound.command_invocation(command))
         if received is Received.UNAVAILABLE:
             await ack(text=self._not_recorded(), response_type="ephemeral")
             return
         await ack()
         if received is Received.NEW:
-            origin = Origin(inv.channel_id, inv.user_id, respond, command.get("trigger_id"))
+            url = command.get("response_url")
+            origin = Origin(inv.channel_id, inv.user_id, url, command.get("trigger_id"))
             self._spawn(self._answer(self.core.handle(inv), origin))
 
-    async def _on_vote(
-        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def _on_vote(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         target = inbound.vote_target(str(action.get("action_id", "")))
         if target is None:
             await ack()
@@ -360,7 +362,7 @@ class SlackAdapter:
             body, "vote", inv, round_id=round_id, candidate_id=candidate_id
         )
         await ack()
-        origin = Origin(inv.channel_id, inv.user_id, respond)
+        origin = Origin(inv.channel_id, inv.user_id, body.get("response_url"))
         if received is Received.UNAVAILABLE:
             self._spawn(self.outbound.tell(origin, Notice(self._not_recorded())))
         elif received is Received.NEW:
