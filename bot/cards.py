@@ -11,8 +11,8 @@ from bot.drafting.draft import PENDING, Draft
 from bot.errors import UserError
 from bot.i18n import Phrase, t
 from bot.messages import CARD_EXTRAS, CARD_FIELDS, CardForm, Notice, Reply, more_institutions
-from bot.sessions import current_session, session_on, slot_by_number
-from bot.views import summary_card
+from bot.sessions import current_session, session_on, slot_by_number, slot_parts_by_number
+from bot.views import summary_card_of
 from storage.models import Card, Paper, ReadingSession, Slot
 from storage.queries import card_of
 
@@ -182,6 +182,5 @@ def summary(tx: Tx, text: str) -> Reply:
     words = args.at_most(text, 2)
     number = args.number(words[0] if words else None)
     reading = session_on(tx, args.day(words[1])) if len(words) > 1 else current_session(tx)
-    slot = slot_by_number(tx, reading, number)
-    assert reading is not None
-    return Reply.tell(summary_card(tx.session, tx.bound_group, reading, slot))
+    parts = slot_parts_by_number(tx, reading, number)
+    return Reply.tell(summary_card_of(tx.session, tx.bound_group, reading, parts))

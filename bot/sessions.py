@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal, overload
 
 from sqlmodel import select
@@ -11,7 +11,14 @@ from bot.args import shorten
 from bot.context import Tx
 from bot.errors import UserError
 from storage.models import ReadingSession, Slot
-from storage.queries import next_session, sessions_of
+from storage.queries import (
+    SlotParts,
+    next_session,
+    numbered_slot_parts,
+    sessions_between,
+    sessions_of,
+    slot_of_session,
+)
 
 MAX_SLOT = 1_000
 """No session has more slots than this (``MAX_PAPERS`` is far less)."""
@@ -36,10 +43,16 @@ def current_session(tx: Tx, *, required: bool = True) -> ReadingSession | None:
 def session_on(tx: Tx, day: date) -> ReadingSession:
     """The session meeting on ``day`` (the one not cancelled, when a cancelled session shares
     its day with another)."""
-    readings = sessions_of(tx.session, tx.bound_group.id or 0)
-    on_day = [r for r in readings if r.meets_at.astimezone(tx.zone).date() == day]
+    group_id = tx.bound_group.id or 0
+    around = _around(day)  # (only the sessions near that day are read)
+    if around is None:
+        near = sessions_of(tx.session, group_id)
+    else:
+        near = sessions_between(tx.session, group_id, *around)
+    on_day = [r for r in near if r.meets_at.astimezone(tx.zone).date() == day]
     if on_day:
         return min(on_day, key=lambda r: r.cancelled_at is not None)
+    readings = sessions_of(tx.session, group_id)
     if not readings:
         raise UserError("session.none_yet", show_usage=False)
     known = tx.tr("render.separator").join(
@@ -48,14 +61,38 @@ def session_on(tx: Tx, day: date) -> ReadingSession:
     raise UserError("session.none_on", date=day.isoformat(), known=known)
 
 
+def _around(day: date) -> tuple[datetime, datetime] | None:
+    """UTC times surely holding all of ``day`` in any zone (a day either side); None at the
+    calendar's ends (year 1 or 9999), where every session is read instead."""
+    try:
+        midnight = datetime.combine(day, time(), UTC)
+        return midnight - timedelta(days=1), midnight + timedelta(days=2)
+    except OverflowError:
+        return None
+
+
 def slot_by_number(tx: Tx, reading: ReadingSession | None, number: int) -> Slot:
-    assert reading is not None
+    assert reading is not None and reading.id is not None
     slot = None
     if number <= MAX_SLOT:  # (a bigger number is no slot, and no SQL integer either)
-        slot = tx.session.exec(
-            select(Slot).where(Slot.session_id == reading.id, Slot.number == number)
-        ).first()
+        slot = slot_of_session(tx.session, reading.id, number)
     if slot is None:
-        count = len(tx.session.exec(select(Slot.id).where(Slot.session_id == reading.id)).all())
-        raise UserError("slot.no_such", number=shorten(str(number)), count=count)
+        raise _no_such_slot(tx, reading.id, number)
     return slot
+
+
+def slot_parts_by_number(tx: Tx, reading: ReadingSession, number: int) -> SlotParts:
+    """Slot ``number`` of ``reading`` with its paper, card, presenter and thread, in one read
+    (``/summary``)."""
+    assert reading.id is not None
+    parts = None
+    if number <= MAX_SLOT:
+        parts = numbered_slot_parts(tx.session, reading.id, number)
+    if parts is None:
+        raise _no_such_slot(tx, reading.id, number)
+    return parts
+
+
+def _no_such_slot(tx: Tx, session_id: int, number: int) -> UserError:
+    count = len(tx.session.exec(select(Slot.id).where(Slot.session_id == session_id)).all())
+    return UserError("slot.no_such", number=shorten(str(number)), count=count)

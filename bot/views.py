@@ -22,9 +22,9 @@ from bot.messages import (
     Person,
     SummaryCard,
 )
-from bot.threads.store import questions_of, thread_of
+from bot.threads.store import questions_of
 from storage.models import Candidate, Card, Group, Member, Paper, ReadingSession, Round, Slot, Vote
-from storage.queries import card_of, nomination_counts, slots_of
+from storage.queries import SlotParts, card_of, nomination_counts, slot_parts, slots_of
 
 
 def tallies(session: Session, round_id: int) -> dict[int, int]:
@@ -110,11 +110,16 @@ def summary_card(
     session: Session, group: Group, reading: ReadingSession, slot: Slot
 ) -> SummaryCard:
     assert slot.id is not None
-    paper = session.get(Paper, slot.paper_id)
-    assert paper is not None
-    card = card_of(session, slot.id) or Card(slot_id=slot.id, updated_at=reading.created_at)
-    presenter = session.get(Member, slot.presenter_id) if slot.presenter_id else None
-    thread = thread_of(session, slot.id)
+    return summary_card_of(session, group, reading, slot_parts(session, slot.id))
+
+
+def summary_card_of(
+    session: Session, group: Group, reading: ReadingSession, parts: SlotParts
+) -> SummaryCard:
+    """The card of ``parts.slot``, from the rows already read with it."""
+    slot, paper, thread = parts.slot, parts.paper, parts.thread
+    assert slot.id is not None
+    card = parts.card or Card(slot_id=slot.id, updated_at=reading.created_at)
     return SummaryCard(
         locale=group.locale,
         number=slot.number,
@@ -128,7 +133,7 @@ def summary_card(
             CardField(key, getattr(card, key), key in card.drafted, card.sources.get(key, ""))
             for key in CARD_FIELDS
         ),
-        presenter=person(presenter),
+        presenter=person(parts.presenter),
         abstract="\n\n".join(plain(part) for part in paper.abstract.split("\n\n")),
         translated_abstract=card.translated_abstract,
         notes=tuple(card.draft_notes),

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sql_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -16,6 +17,8 @@ from storage.models import (
     Group,
     Member,
     Nomination,
+    Paper,
+    PaperThread,
     ReadingSession,
     Round,
     Slot,
@@ -45,16 +48,46 @@ def insert_ignore(
     return session.execute(stmt).scalar_one_or_none()
 
 
+def insert_ignore_many(
+    session: Session,
+    model: type[T],
+    rows: Sequence[Mapping[str, Any]],
+    conflict: Sequence[str],
+    returning: str,
+) -> set[Any]:
+    """``insert_ignore`` for many rows in one statement: the ``returning`` column of the rows
+    that were new (a row whose conflict key existed, or came earlier in ``rows``, is not)."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = (
+        insert(table)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        .returning(table.c[returning])
+    )
+    return set(session.execute(stmt).scalars())
+
+
+# Every command reads these: made once, with parameters, rather than built on each call
+# (building a statement and its cache key costs about as much as running it on SQLite).
+_GROUP_FOR_CHANNEL = select(Group).where(
+    Group.platform == bindparam("platform"), Group.channel_id == bindparam("channel_id")
+)
+_MEMBER_BY_USER = select(Member).where(
+    Member.group_id == bindparam("group_id"), Member.user_id == bindparam("user_id")
+)
+
+
 def group_for_channel(session: Session, platform: str, channel_id: str) -> Group | None:
-    return session.exec(
-        select(Group).where(Group.platform == platform, Group.channel_id == channel_id)
-    ).first()
+    params = {"platform": platform, "channel_id": channel_id}
+    return session.exec(_GROUP_FOR_CHANNEL, params=params).first()
 
 
 def member_by_user(session: Session, group_id: int, user_id: str) -> Member | None:
-    return session.exec(
-        select(Member).where(Member.group_id == group_id, Member.user_id == user_id)
-    ).first()
+    return session.exec(_MEMBER_BY_USER, params={"group_id": group_id, "user_id": user_id}).first()
 
 
 def member_by_name(session: Session, group_id: int, name: str) -> Member | None:
@@ -71,16 +104,22 @@ def open_round(session: Session, group_id: int) -> Round | None:
     ).first()
 
 
+_LIVE_SESSIONS = select(ReadingSession).where(
+    ReadingSession.group_id == bindparam("group_id"), col(ReadingSession.cancelled_at).is_(None)
+)
+_SESSION_AHEAD = (
+    _LIVE_SESSIONS.where(col(ReadingSession.meets_at) >= bindparam("since"))
+    .order_by(col(ReadingSession.meets_at))
+    .limit(1)
+)
+_LATEST_SESSION = _LIVE_SESSIONS.order_by(col(ReadingSession.meets_at).desc()).limit(1)
+
+
 def next_session(session: Session, group_id: int, since: datetime) -> ReadingSession | None:
     """The group's first session meeting at ``since`` or later; else its latest one. A
     cancelled session is neither (``/yomikai cancel``)."""
-    mine = select(ReadingSession).where(
-        ReadingSession.group_id == group_id, col(ReadingSession.cancelled_at).is_(None)
-    )
-    ahead = session.exec(
-        mine.where(col(ReadingSession.meets_at) >= since).order_by(col(ReadingSession.meets_at))
-    ).first()
-    return ahead or session.exec(mine.order_by(col(ReadingSession.meets_at).desc())).first()
+    ahead = session.exec(_SESSION_AHEAD, params={"group_id": group_id, "since": since}).first()
+    return ahead or session.exec(_LATEST_SESSION, params={"group_id": group_id}).first()
 
 
 def sessions_of(session: Session, group_id: int, *, cancelled: bool = True) -> list[ReadingSession]:
@@ -92,6 +131,25 @@ def sessions_of(session: Session, group_id: int, *, cancelled: bool = True) -> l
     return list(session.exec(query.order_by(col(ReadingSession.meets_at))))
 
 
+_SESSIONS_BETWEEN = (
+    select(ReadingSession)
+    .where(
+        ReadingSession.group_id == bindparam("group_id"),
+        col(ReadingSession.meets_at) >= bindparam("start"),
+        col(ReadingSession.meets_at) < bindparam("end"),
+    )
+    .order_by(col(ReadingSession.meets_at))
+)
+
+
+def sessions_between(
+    session: Session, group_id: int, start: datetime, end: datetime
+) -> list[ReadingSession]:
+    """The group's sessions meeting from ``start`` until before ``end``, cancelled ones too."""
+    params = {"group_id": group_id, "start": start, "end": end}
+    return list(session.exec(_SESSIONS_BETWEEN, params=params))
+
+
 def slots_of(session: Session, session_id: int) -> list[Slot]:
     return list(
         session.exec(select(Slot).where(Slot.session_id == session_id).order_by(col(Slot.number)))
@@ -100,6 +158,54 @@ def slots_of(session: Session, session_id: int) -> list[Slot]:
 
 def card_of(session: Session, slot_id: int) -> Card | None:
     return session.exec(select(Card).where(Card.slot_id == slot_id)).first()
+
+
+_SLOT_BY_NUMBER = select(Slot).where(
+    Slot.session_id == bindparam("session_id"), Slot.number == bindparam("number")
+)
+
+
+def slot_of_session(session: Session, session_id: int, number: int) -> Slot | None:
+    """Slot ``number`` of a session."""
+    params = {"session_id": session_id, "number": number}
+    return session.exec(_SLOT_BY_NUMBER, params=params).first()
+
+
+@dataclass(frozen=True)
+class SlotParts:
+    """A slot and what its card shows: the paper, the card, the presenter and the thread."""
+
+    slot: Slot
+    paper: Paper
+    card: Card | None
+    presenter: Member | None
+    thread: PaperThread | None
+
+
+_SLOT_PARTS = (
+    sql_select(Slot, Paper, Card, Member, PaperThread)  # (sqlmodel's select takes four)
+    .join(Paper, col(Paper.id) == col(Slot.paper_id))
+    .outerjoin(Card, col(Card.slot_id) == col(Slot.id))
+    .outerjoin(Member, col(Member.id) == col(Slot.presenter_id))
+    .outerjoin(PaperThread, col(PaperThread.slot_id) == col(Slot.id))
+)
+_PARTS_BY_ID = _SLOT_PARTS.where(col(Slot.id) == bindparam("slot_id"))
+_PARTS_BY_NUMBER = _SLOT_PARTS.where(
+    col(Slot.session_id) == bindparam("session_id"), col(Slot.number) == bindparam("number")
+)
+
+
+def slot_parts(session: Session, slot_id: int) -> SlotParts:
+    """A slot with its paper, card, presenter and thread, read together (one query, not
+    four: a summary card shows them all)."""
+    return SlotParts(*session.execute(_PARTS_BY_ID, {"slot_id": slot_id}).one())
+
+
+def numbered_slot_parts(session: Session, session_id: int, number: int) -> SlotParts | None:
+    """Slot ``number`` of a session with its paper, card, presenter and thread (one query)."""
+    params = {"session_id": session_id, "number": number}
+    found = session.execute(_PARTS_BY_NUMBER, params).first()
+    return SlotParts(*found) if found is not None else None
 
 
 def nomination_counts(session: Session, group_id: int) -> dict[int, int]:

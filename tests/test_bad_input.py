@@ -42,6 +42,8 @@ GARBAGE = [
     ("/summary", "A number is missing", "/summary 3"),
     ("/summary 1 tomorrow", "“tomorrow” is not a date", "/summary 3"),
     ("/summary 1 2031-01-01", "There is no session on 2031-01-01", "/summary 3"),
+    ("/summary 1 9999-12-31", "There is no session on 9999-12-31", "/summary 3"),
+    ("/summary 1 0001-01-01", "There is no session on 0001-01-01", "/summary 3"),
     ("/vote 99", "There is no candidate 99: this round has 2", "/vote 2"),
     ("/vote -1", "Numbers start at 1, not -1", "/vote 2"),
     ("/vote 1.5", "“1.5” is not a number", "/vote 2"),
