@@ -26,6 +26,7 @@ from bot.cleaning import clean
 from bot.clock import Clock
 from bot.context import Invocation, Services, Tx
 from bot.delivery import inbox, outbox
+from bot.delivery.recorder import Recorder
 from bot.delivery.worker import Delivery, Sent
 from bot.drafting.worker import DraftWorker
 from bot.errors import UserError
@@ -44,8 +45,6 @@ from storage.queries import group_for_channel, member_by_user
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PRUNE_EVERY = timedelta(hours=1)
-"""How often a process deletes forgotten request keys (not on every request: a hot path)."""
 RECEIVE_BUDGET = 2.5
 """Seconds a request may take to be recorded: it must be acknowledged within the platform's 3."""
 REPLAY_EVERY = 30.0
@@ -87,7 +86,7 @@ class Yomikai:
         self.services = services
         self.on_schedule_change: Callable[[], Awaitable[None]] | None = None
         """Called after a group's setup or schedule changed (the scheduler reschedules)."""
-        self._pruned_at: datetime | None = None
+        self.recorder = Recorder(self.unit, RECEIVE_BUDGET)
         self._stop = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
 
@@ -177,14 +176,8 @@ class Yomikai:
             args = _cleaned_args(args)
             payload = {"op": op, "inv": fields, "args": args, "address": address or {}}
 
-        def record(session: Session) -> bool:
-            if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
-                inbox.forget(session, now)
-                self._pruned_at = now
-            return inbox.receive(session, key, payload, now)
-
         try:
-            fresh = await self.unit.in_thread(record, budget=RECEIVE_BUDGET, quick=True)
+            fresh = await self.recorder.record(key, payload, now)
         except Exception as error:
             log.warning("could not record request %s: %s", key, type(error).__name__)
             return Received.UNAVAILABLE

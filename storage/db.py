@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -62,6 +63,45 @@ def make_engine(url: str, *, wait_ms: int | None = None, read_only: bool = False
     return engine
 
 
+class WriterGate:
+    """SQLite's one writer, handed from each writer to the next; urgent ones go first.
+
+    A request being recorded before its acknowledgement (``urgent``) must not queue behind
+    the sixteen votes waiting to be stored: it gets the gate as soon as the current writer
+    leaves. Each waiter has an event of its own, so a release wakes one thread, not all.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._urgent: deque[threading.Event] = deque()
+        self._others: deque[threading.Event] = deque()
+
+    def acquire(self, timeout: float, *, urgent: bool = False) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            queue = self._urgent if urgent else self._others
+            queue.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over just as the wait ran out
+                return True
+            queue.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            for queue in (self._urgent, self._others):
+                if queue:
+                    queue.popleft().set()  # the gate stays held: it passes to that waiter
+                    return
+            self._held = False
+
+
 class Database:
     """One engine and the sessions made from it."""
 
@@ -71,7 +111,7 @@ class Database:
         self._quick: Engine | None = None
         self._reader: Engine | None = None
         self._sqlite = make_url(url).get_backend_name() == "sqlite"
-        self._writer = threading.Lock()
+        self._writer = WriterGate()
         """SQLite has one writer at a time: this process's writers queue here, in turn, rather
         than all polling the file lock (its busy handler lets an unlucky one wait forever)."""
 
@@ -101,7 +141,7 @@ class Database:
         queued = self._sqlite and not read_only
         if queued:
             wait = (QUICK_TIMEOUT_MS if quick else SQLITE_BUSY_TIMEOUT_MS) / 1000
-            if not self._writer.acquire(timeout=wait):
+            if not self._writer.acquire(wait, urgent=quick):
                 locked = sqlite3.OperationalError("database is locked")
                 raise OperationalError("BEGIN IMMEDIATE", {}, locked)
         try:

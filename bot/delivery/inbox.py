@@ -8,6 +8,7 @@ process died holds a lease that runs out; ``stale`` hands it to whoever runs it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, delete, select
 
 from storage.models import ReceivedRequest
-from storage.queries import insert_ignore
+from storage.queries import insert_ignore_many
 
 LEASE = timedelta(seconds=90)
 """A request not finished this long after it was taken is run again by another process."""
@@ -27,17 +28,30 @@ MEMORY = timedelta(days=1)
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
 
-def receive(session: Session, key: str, payload: dict[str, Any] | None, now: datetime) -> bool:
-    """Record a request; False when its key was recorded before (a repeat)."""
-    values = {
-        "key": key[:200],
-        "received_at": now,
-        "state": PENDING if payload is not None else DONE,
-        "payload": payload,
-        "attempts": 1,
-        "lease_until": now + LEASE,
-    }
-    return insert_ignore(session, ReceivedRequest, values, ("key",)) is not None
+Request = tuple[str, dict[str, Any] | None, datetime]
+"""A request to record: its key, what it asks (None: remember the key only), when it came."""
+
+
+def receive(session: Session, requests: Sequence[Request]) -> list[bool]:
+    """Record requests in one statement; for each, False when its key was recorded before
+    (a repeat), or earlier in ``requests``."""
+    rows = [
+        {
+            "key": key[:200],
+            "received_at": now,
+            "state": PENDING if payload is not None else DONE,
+            "payload": payload,
+            "attempts": 1,
+            "lease_until": now + LEASE,
+        }
+        for key, payload, now in requests
+    ]
+    fresh = insert_ignore_many(session, ReceivedRequest, rows, ("key",), "key")
+    answers = []
+    for row in rows:
+        answers.append(row["key"] in fresh)
+        fresh.discard(row["key"])
+    return answers
 
 
 class AlreadyDone(Exception):
