@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import socket
 import time
@@ -15,6 +14,8 @@ import pytest
 
 from bot.sources import SourceUnavailable
 from bot.sources.arxiv_source import ArxivSource, _to_metadata
+from bot.sources.politeness import SharedBudget
+from storage.db import Database
 from tests.fakes.arxiv_server import FakeArxiv
 
 DELAY = 0.1
@@ -172,7 +173,16 @@ async def test_spacing_holds_after_a_failure(source: ArxivSource, fake_arxiv: Fa
     assert second.time - first.time >= DELAY
 
 
-async def test_concurrent_fetches_do_not_overlap(source, fake_arxiv: FakeArxiv) -> None:
+async def test_fetches_asked_at_once_are_one_request(source, fake_arxiv: FakeArxiv) -> None:
+    results = await asyncio.gather(*(source.fetch([paper_id]) for paper_id in SIX[:5]))
+
+    assert [list(r) for r in results] == [[paper_id] for paper_id in SIX[:5]]
+    assert [r.ids for r in fake_arxiv.requests] == [SIX[:5]]
+
+
+async def test_ids_asked_while_waiting_for_the_turn_go_in_the_next_request(
+    source, fake_arxiv: FakeArxiv
+) -> None:
     ticks = 0
 
     async def ticker() -> None:
@@ -181,19 +191,36 @@ async def test_concurrent_fetches_do_not_overlap(source, fake_arxiv: FakeArxiv) 
             await asyncio.sleep(0.01)
             ticks += 1
 
+    async def later(n: int, paper_id: str) -> dict[str, object]:
+        await asyncio.sleep(0.01 * (n + 1))  # all within the first request's politeness wait
+        return dict(await source.fetch([paper_id]))
+
     ticking = asyncio.create_task(ticker())
     started = time.monotonic()
-    results = await asyncio.gather(*(source.fetch([paper_id]) for paper_id in SIX[:5]))
+    results = await asyncio.gather(
+        source.fetch([SIX[0]]), *(later(n, paper_id) for n, paper_id in enumerate(SIX[1:5]))
+    )
     elapsed = time.monotonic() - started
     ticking.cancel()
 
     assert [list(r) for r in results] == [[paper_id] for paper_id in SIX[:5]]
-    requests = sorted(fake_arxiv.requests, key=lambda r: r.time)
-    assert len(requests) == 5
-    for before, after in itertools.pairwise(requests):
-        assert before.ended is not None and after.time >= before.ended
-        assert after.time - before.time >= DELAY
+    first, second = fake_arxiv.requests
+    assert (first.ids, second.ids) == ([SIX[0]], SIX[1:5])
+    assert first.ended is not None and second.time - first.ended >= DELAY
     assert ticks >= elapsed / 0.01 / 3  # the loop kept running while threads waited
+
+
+async def test_a_failed_request_fails_every_fetch_waiting_for_it(make_source, fake_arxiv) -> None:
+    fake_arxiv.mode = "503"
+    source = make_source(num_retries=0)
+    results = await asyncio.gather(
+        *(source.fetch([paper_id]) for paper_id in SIX[:3]), return_exceptions=True
+    )
+
+    assert all(isinstance(r, SourceUnavailable) for r in results)
+    assert [r.ids for r in fake_arxiv.requests] == [SIX[:3]]
+    fake_arxiv.mode = "ok"
+    assert list(await source.fetch([SIX[0]])) == [SIX[0]]  # nothing left waiting
 
 
 async def test_event_loop_responsive_while_request_hangs(source, fake_arxiv) -> None:
@@ -283,3 +310,22 @@ def test_mapping_of_old_ids_affiliations_and_wrapped_abstracts() -> None:
     assert paper.affiliations == ("Univ. X", "Lab Y")
     assert paper.abstract == "First paragraph, hard-wrapped at eighty columns.\n\nSecond one."
     assert paper.updated == datetime(1999, 2, 1, 12, 0, tzinfo=UTC)
+
+
+async def test_the_shared_budget_batches_too(make_source, fake_arxiv, db: Database) -> None:
+    """The installation's budget (in the database) says when its next turn is free."""
+    source = make_source(budget=SharedBudget(db, "arxiv", spacing=0.3))
+    await source.fetch([SIX[0]])
+    assert source.budget.free_in() > 0.1
+
+    async def later(n: int, paper_id: str) -> list[str]:
+        await asyncio.sleep(0.02 * (n + 1))
+        return list(await source.fetch([paper_id]))
+
+    results = await asyncio.gather(*(later(n, paper_id) for n, paper_id in enumerate(SIX[1:])))
+
+    assert results == [[paper_id] for paper_id in SIX[1:]]
+    first, second = fake_arxiv.requests
+    assert second.ids == SIX[1:]
+    assert first.ended is not None and second.time - first.ended >= 0.3 - 0.01
+    assert source.budget.free_in() > 0.1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import multiprocessing
 import time
@@ -15,7 +16,7 @@ from bot.drafting.author_block import institutions
 from bot.drafting.draft import Hints, Page, PaperFacts
 from bot.drafting.rules import offline_draft
 from bot.drafting.text import plain, sentences
-from bot.sources.politeness import SharedBudget
+from bot.sources.politeness import POLL, SharedBudget
 from storage.db import Database
 from storage.models import Paper, PaperPage
 from tests.fakes.drafting import drafting
@@ -112,6 +113,20 @@ async def test_a_page_is_fetched_once_and_ar5iv_serves_older_papers(
     with db.session() as session:
         (kept,) = session.exec(select(PaperPage)).all()
         assert (kept.arxiv_id, kept.version, kept.found) == ("1706.03762", 7, "ar5iv")
+
+
+async def test_pages_drafted_at_once_take_their_turns_without_waiting_for_a_poll(
+    core: Yomikai, paper_sites: FakePaperSites
+) -> None:
+    """Four cards' pages at once, spacing 0 (a mirror): one after the other, at once."""
+    drafter = drafting(core, paper_sites)
+    papers = ["2203.15556", "2203.13131", "2203.14465", "2204.00598"]
+    started = time.monotonic()
+    found = await asyncio.gather(*(drafter.facts(paper_row(p), Hints()) for p in papers))
+    assert all(facts.page.found == "arxiv" for facts in found)
+    assert time.monotonic() - started < POLL  # (polling the shared budget: 0.5 s per page)
+    hits = sorted(paper_sites.hits, key=lambda hit: hit.time)
+    assert all(a.ended <= b.time for a, b in itertools.pairwise(hits))  # one at a time
 
 
 async def test_no_html_anywhere_is_said_plainly_and_remembered(

@@ -56,6 +56,10 @@ class PaperPages:
             headers={"User-Agent": USER_AGENT, "Accept": "text/html"},
         )
         self._fetching: dict[tuple[str, int], asyncio.Future[Page]] = {}
+        self._turns = asyncio.Lock()
+        """Cards drafted at once queue here for the budget's turns, one at a time: a shared
+        budget is polled (every ``politeness.POLL``), so waiters all polling it lose up to that
+        much per turn."""
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -108,7 +112,7 @@ class PaperPages:
         return Page(unavailable=unavailable)
 
     async def _get(self, url: str) -> bytes:
-        async with self.budget.aturn(), self._http.stream("GET", url) as response:
+        async with self._turns, self.budget.aturn(), self._http.stream("GET", url) as response:
             if response.status_code in (404, 410) or response.is_redirect:
                 raise _Missing
             if response.status_code == 429 or response.status_code >= 500:

@@ -35,6 +35,10 @@ class Budget(Protocol):
 
     def aturn(self) -> contextlib.AbstractAsyncContextManager[None]: ...
 
+    def free_in(self) -> float:
+        """Seconds until the next turn may start (a hint: another may take it first)."""
+        ...
+
 
 class LocalBudget:
     """The budget of one process (tests and tools with no database)."""
@@ -48,6 +52,9 @@ class LocalBudget:
         if self._last_done is None:
             return 0.0
         return max(0.0, self._last_done + self.spacing - time.monotonic())
+
+    def free_in(self) -> float:
+        return max(self._wait(), self.spacing if self._lock.locked() else 0.0)
 
     @contextlib.contextmanager
     def turn(self) -> Iterator[None]:
@@ -100,6 +107,15 @@ class SharedBudget:
             yield
         finally:
             await asyncio.shield(asyncio.to_thread(self._give_back, token))
+
+    def free_in(self) -> float:
+        now = datetime.now(UTC)
+        with self.db.session(read_only=True) as session:
+            row = session.get(PoliteBudget, self.name)
+            if row is None:
+                return 0.0
+            ends = [t for t in (row.free_at, row.lease_until if row.holder else None) if t]
+            return max([0.0, *((t - now).total_seconds() for t in ends)])
 
     def _take(self, token: str) -> float:
         """Take the turn for ``token`` (0.0) or say how long until it may be free."""

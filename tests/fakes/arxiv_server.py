@@ -34,6 +34,12 @@ ENTRIES = _load_entries()
 FEED_TEMPLATE = (FIXTURES / "empty.xml").read_text(encoding="utf-8")
 
 
+def made_up_entry(arxiv_id: str, title: str) -> str:
+    """An `<entry>` like the fixtures' for a paper they do not have (for ``FakeArxiv.extra``)."""
+    entry = ENTRIES["2204.06974"].replace("2204.06974", arxiv_id)
+    return re.sub(r"<title>[^<]*</title>", f"<title>{escape(title)}</title>", entry, count=1)
+
+
 def make_feed(query: str, entries: list[str], total: int, start: int, per_page: int) -> str:
     """An Atom feed with the fixtures' header around ``entries``, like export.arxiv.org's."""
     feed = re.sub(
@@ -70,6 +76,8 @@ class FakeArxiv:
     """How long mode "hang" stalls before closing without an answer; teardown cuts it short."""
     malformed_body: bytes | None = None
     """Body for mode "malformed"; default: a feed cut off in the middle of an entry."""
+    extra: dict[str, str] = field(default_factory=dict)
+    """More `<entry>` elements by canonical id (``made_up_entry``), served beside the fixtures."""
     requests: list[RecordedRequest] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,11 +87,12 @@ class FakeArxiv:
             return query.get(name, [default])[0]
 
         start, per_page = int(arg("start", "0")), int(arg("max_results", "10"))
+        entries = ENTRIES | self.extra
         if arg("id_list"):
             ids = [re.sub(r"v\d+$", "", i) for i in arg("id_list").split(",")]
-            found = [ENTRIES[i] for i in ids if i in ENTRIES]
+            found = [entries[i] for i in ids if i in entries]
         elif arg("search_query").startswith("cat:"):
-            found = sorted(ENTRIES.values(), key=lambda e: _PUBLISHED.findall(e)[0], reverse=True)
+            found = sorted(entries.values(), key=lambda e: _PUBLISHED.findall(e)[0], reverse=True)
         else:
             found = []
         text = "&".join(f"{k}={v[0]}" for k, v in query.items())
