@@ -18,6 +18,7 @@ from sqlmodel import select
 from bot.clock import Clock
 from bot.context import Services
 from bot.core import Yomikai
+from bot.delivery.errors import DeliveryError
 from bot.group_setup import GroupDefaults
 from bot.messages import CandidateList, Message
 from bot.papers import PaperCatalog
@@ -220,6 +221,40 @@ async def test_two_cores_on_one_database_post_once(
         ballot = session.exec(select(OutboxPost).where(OutboxPost.key == "ballot:1")).one()
         assert ballot.state == "sent" and ballot.attempts == 1  # sent once, by one of them
         assert len(session.exec(select(JobRun)).all()) == 1  # the job's claim
+
+
+async def test_a_ballot_the_open_job_could_not_post_goes_out_later_once(
+    chat: FakeChat, clock: ManualClock, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job leases its ballot in its own commit (no transaction of its own to start
+    sending it): a post that fails there is tried again by the delivery loop, once, after
+    looking for the first attempt on the platform."""
+    await setup_monday(chat, clock)
+    clock.current = MONDAY_10_TOKYO + timedelta(seconds=1)
+    looked_since: list[datetime | None] = []
+    post = chat.post
+
+    async def fails_once(
+        channel_id: str, message: Message, *, key: str = "", since: datetime | None = None
+    ) -> str:
+        looked_since.append(since)
+        if len(looked_since) == 1:
+            raise DeliveryError("Slack answered 500", transient=True)
+        return await post(channel_id, message, key=key, since=since)
+
+    monkeypatch.setattr(chat, "post", fails_once)
+    await chat.core.jobs.run_scheduled(1, "open")
+    with db.session() as session:
+        ballot = session.exec(select(OutboxPost).where(OutboxPost.key == "ballot:1")).one()
+        assert (ballot.state, ballot.attempts) == ("pending", 1) and ballot.due_at is not None
+    assert chat.sent == []
+    clock.advance(minutes=5)
+    assert await chat.core.delivery.pass_once() == 1
+    assert [type(s.message) for s in chat.sent] == [CandidateList]
+    assert looked_since[0] is None and looked_since[1] == clock.current - timedelta(minutes=5)
+    with db.session() as session:
+        ballot = session.exec(select(OutboxPost).where(OutboxPost.key == "ballot:1")).one()
+        assert (ballot.state, ballot.attempts) == ("sent", 2)
 
 
 # --- two real processes ----------------------------------------------------------------------

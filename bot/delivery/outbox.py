@@ -154,14 +154,23 @@ def lease(
     now: datetime,
     platforms: Collection[str],
     hold: timedelta = LEASE,
+    drawn: CandidateList | None = None,
 ) -> Leased | None:
     """Take row ``post_id`` for this sender for ``hold``, or None: sent, someone else's, not
-    due, or for a platform this sender does not serve (``platforms``; another process sends it)."""
+    due, or for a platform this sender does not serve (``platforms``; another process sends it).
+
+    ``drawn``: a ballot drawn in this same transaction (the job that opened its round), so
+    it is not drawn again.
+    """
     table = OutboxPost.__table__  # type: ignore[attr-defined]
-    post = session.get(OutboxPost, post_id)
-    group = session.get(Group, post.group_id) if post is not None else None
-    if post is None or group is None or group.platform not in platforms:
+    found = session.exec(
+        select(OutboxPost, Group)
+        .join(Group, col(Group.id) == col(OutboxPost.group_id))
+        .where(OutboxPost.id == post_id)
+    ).first()
+    if found is None or found[1].platform not in platforms:
         return None
+    post, group = found
     since = post.first_sent_at if post.attempts else None
     taken = session.execute(
         update(table)
@@ -190,7 +199,9 @@ def lease(
         reading = session.get(ReadingSession, int(post.target))
         message = meeting_event(session, group, reading) if reading is not None else None
     elif post.key.startswith("ballot:"):
-        message = _fresh_ballot(session, group, int(post.key.split(":")[1]))
+        round_id = int(post.key.split(":")[1])
+        fresh = drawn is not None and drawn.round_id == round_id
+        message = drawn if fresh else _fresh_ballot(session, group, round_id)
     else:
         message = codec.load(post.payload or {})
     return Leased(
@@ -214,11 +225,14 @@ def _fresh_ballot(session: Session, group: Group, round_id: int) -> CandidateLis
 
 
 def mark_sent(session: Session, post_id: int, ref: str | None, now: datetime) -> None:
-    post = session.get(OutboxPost, post_id)
-    assert post is not None
-    post.state, post.sent_at, post.message_ref, post.lease_until = SENT, now, ref, None
-    post.error = ""
-    session.add(post)
+    """Record row ``post_id`` sent (one statement: every post of a busy hour comes here)."""
+    table = OutboxPost.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.id == post_id)
+        .values(state=SENT, sent_at=now, message_ref=ref, lease_until=None, error="")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_retry(session: Session, post_id: int, error: str, due_at: datetime) -> None:
