@@ -1,6 +1,8 @@
 """The ``yomikai`` command line: the composition root that reads settings and wires everything.
 
-It is the only module that knows the core, the storage and every adapter at once.
+It is the only module that knows the core, the storage and every adapter at once. What only one
+command needs (the console chat, the demo's sites, decks, backups, the Slack manifest) is imported
+by that command, so a long-running ``yomikai run`` on Slack or Discord does not keep it in memory.
 """
 
 from __future__ import annotations
@@ -28,31 +30,20 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, select
 
-from adapters.console.chat import ConsoleChat
-from adapters.console.render import render_draft
-from adapters.demo import demo_settings, demo_sites, load_catalog
 from adapters.discord import DiscordAdapter
 from adapters.discord import build as build_discord
 from adapters.slack import SlackAdapter, SlackStartError
 from adapters.slack import build as build_slack
-from adapters.slack.manifest import PLACEHOLDER_URL
-from adapters.slack.manifest import render as render_manifest
 from bot.clock import SystemClock
 from bot.config import Settings, describe_errors
 from bot.context import Services
 from bot.core import Yomikai
-from bot.deck.html import deck_html
-from bot.deck.marp import deck_markdown
-from bot.deck.pdf import NoChromium, PrintFailed, deck_pdf
-from bot.deck.slides import NoSuchSession, find_session, session_deck
 from bot.drafting.draft import Draft, Hints
 from bot.drafting.drafter import Drafter
-from bot.drafting.model import ModelClient
 from bot.drafting.pages import PaperPages
 from bot.errors import UserError
 from bot.group_setup import GroupDefaults
 from bot.i18n import LOCALES, t
-from bot.meeting.feed import group_feed
 from bot.paper_ids import PaperIdError, parse_paper_id
 from bot.papers import PaperCatalog
 from bot.scheduler import Scheduler
@@ -62,9 +53,8 @@ from bot.sources.paperswithcode import PapersWithCodeSource
 from bot.sources.politeness import Budget, SharedBudget
 from bot.sources.trending import ArxivListingSource, TrendingChain
 from bot.unit import DatabaseUnavailable, Unit, reason
-from storage import backup
 from storage.db import Database
-from storage.migrate import current, upgrade
+from storage.migrate import upgrade
 from storage.models import Paper, PoolEntry
 from storage.queries import NoSuchGroup, find_group
 
@@ -114,6 +104,8 @@ def build_drafter(settings: Settings, unit: Unit, budget: Budget) -> Drafter:
     pages = PaperPages(unit, budget, settings.arxiv_html_url, settings.ar5iv_url)
     model = None
     if settings.llm_base_url and settings.llm_model:
+        from bot.drafting.model import ModelClient
+
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
         model = ModelClient(unit, settings.llm_base_url, settings.llm_model, key)
     return Drafter(pages, model)
@@ -139,6 +131,8 @@ async def run(settings: Settings, console: Console, log_file: str | None = None)
                 await chat.start()
                 core.connect(chat)
             if not chats:
+                from adapters.console.chat import ConsoleChat
+
                 console_chat = ConsoleChat(core, console, log_file=log_file)
                 core.connect(console_chat)
                 await core.start()
@@ -160,6 +154,8 @@ async def run(settings: Settings, console: Console, log_file: str | None = None)
 async def run_demo(settings: Settings, console: Console, log_file: str | None) -> None:
     """``yomikai run --demo``: the console chat on a throwaway database, every paper site
     played in this process by the bundled catalog (``adapters.demo``), nothing sent out."""
+    from adapters.demo import demo_settings, demo_sites, load_catalog
+
     for name in ("NO_PROXY", "no_proxy"):  # (a proxy setting must not send 127.0.0.1 out)
         os.environ[name] = ",".join(filter(None, (os.environ.get(name), "127.0.0.1", "localhost")))
     with tempfile.TemporaryDirectory(prefix="yomikai-demo-") as folder:
@@ -211,6 +207,9 @@ async def _until_stopped() -> None:
 
 def database_command(options: argparse.Namespace, settings: Settings, console: Console) -> int:
     """``yomikai db upgrade | export [FILE] | import FILE``."""
+    from storage import backup
+    from storage.migrate import current
+
     db = Database(settings.database_url)
     err = Console(stderr=True)
     try:
@@ -273,6 +272,8 @@ class DraftError(RuntimeError):
 
 
 def draft_command(options: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from adapters.console.render import render_draft
+
     err = Console(stderr=True)
     try:
         draft = asyncio.run(draft_paper(settings, options.paper, options.language))
@@ -297,6 +298,8 @@ def draft_command(options: argparse.Namespace, settings: Settings, console: Cons
 def calendar_command(options: argparse.Namespace, settings: Settings) -> int:
     """``yomikai calendar``: the group's feed (every past and planned session) as iCalendar
     on standard output, what ``/calendar/<token>.ics`` serves."""
+    from bot.meeting.feed import group_feed
+
     err = Console(stderr=True)
     url = options.database_url or settings.database_url
     db = Database(url)
@@ -326,6 +329,11 @@ FORMATS = ("md", "html", "pdf")
 
 def export_command(options: argparse.Namespace, settings: Settings) -> int:
     """``yomikai export``: a session's deck as Marp Markdown, HTML or PDF, to a file."""
+    from bot.deck.html import deck_html
+    from bot.deck.marp import deck_markdown
+    from bot.deck.pdf import NoChromium, PrintFailed, deck_pdf
+    from bot.deck.slides import NoSuchSession, find_session, session_deck
+
     err = Console(stderr=True)
     db = Database(settings.database_url)
     try:
@@ -379,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest = commands.add_parser(
         "slack-manifest", help="print the Slack app manifest (made from the command registry)"
     )
-    manifest.add_argument("--url", default=PLACEHOLDER_URL, help="your /slack/events address")
+    manifest.add_argument("--url", help="your /slack/events address (default: a placeholder)")
     manifest.add_argument("--http", action="store_true", help="HTTP mode, not Socket Mode")
     exporting = commands.add_parser("export", help="a session as a slide deck (md, html, pdf)")
     exporting.add_argument("--session", metavar="YYYY-MM-DD", help="default: the latest session")
@@ -425,7 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         options.language = options.language or settings.locale
         return draft_command(options, settings, console)
     if options.command == "slack-manifest":
-        sys.stdout.write(render_manifest(options.url, socket_mode=not options.http))
+        from adapters.slack.manifest import PLACEHOLDER_URL, render
+
+        url = PLACEHOLDER_URL if options.url is None else options.url
+        sys.stdout.write(render(url, socket_mode=not options.http))
         return 0
     try:
         with contextlib.suppress(KeyboardInterrupt):

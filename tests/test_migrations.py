@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel, select
 
 from storage.db import Database
-from storage.migrate import config, current, head, upgrade
+from storage.migrate import at_newest, config, current, head, newest, upgrade
 from storage.models import JobRun, OutboxPost
 from storage.search import include_name
 from tests.fakes.chat import FakeChat
@@ -38,6 +38,14 @@ def empty_database(database_url: str) -> Database:
             for function in ("refresh", "on_slot", "on_card", "on_paper"):
                 connection.execute(text(f"DROP FUNCTION IF EXISTS search_index_{function}"))
     return db
+
+
+def test_a_database_at_the_newest_migration_is_left_alone(db: Database) -> None:
+    assert newest() == head()  # the file names say what Alembic says
+    assert at_newest(db.engine)
+    with db.engine.begin() as connection:  # an older database is brought up to date
+        connection.execute(text("UPDATE alembic_version SET version_num = '0006'"))
+    assert not at_newest(db.engine)
 
 
 def test_the_models_and_the_newest_migration_agree(db: Database) -> None:

@@ -18,7 +18,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-import openai
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlmodel import Session, select
 
@@ -102,6 +101,8 @@ class ModelClient:
         concurrency: int = 2,
         max_retries: int = 3,
     ) -> None:
+        import openai  # here, not at the top: a bot with no model never loads it (~15 MiB)
+
         self.unit = unit
         self.name = model
         # Local servers take any key; the client itself insists on one.
@@ -150,6 +151,8 @@ class ModelClient:
         return None, "draft.note.model_invalid"
 
     async def _ask(self, messages: list[dict[str, str]]) -> str:
+        import openai  # (loaded by __init__ already)
+
         async with self._slots:
             while True:
                 try:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
-
 from bot.messages import MeetingEvent
+
+if TYPE_CHECKING:  # icalendar is imported where a calendar is made (not at every start)
+    from icalendar import Event
 
 PRODID = "-//Yomikai//Yomikai reading sessions//EN"
 UID_DOMAIN = "yomikai"
@@ -39,6 +41,8 @@ def local_times(event: MeetingEvent) -> tuple[datetime, datetime]:
 
 
 def _vevent(event: MeetingEvent, stamp: datetime) -> Event:
+    from icalendar import Event
+
     starts_at, ends_at = local_times(event)
     vevent = Event()
     vevent.add("uid", event_uid(event))
@@ -70,6 +74,8 @@ def calendar_for(
     time); ``zone`` is the calendar's own zone (``X-WR-TIMEZONE``), by default the first
     event's (a feed with no session yet passes the group's).
     """
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
