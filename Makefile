@@ -26,8 +26,7 @@ test: $(STAMP)
 	scripts/with-postgres.sh $(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.clicks
-	$(BIN)/python -m benchmarks.discord_clicks
+	scripts/with-postgres.sh $(BIN)/python -m benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -1,0 +1,89 @@
+"""The bot and its floors as real processes on 127.0.0.1, for the benchmarks.
+
+``yomikai_run`` starts the installed ``yomikai run`` (Slack in HTTP mode on a chosen port, every
+paper site that the environment does not name at a closed port, so nothing leaves the machine);
+``python_module`` starts a floor (``python -m benchmarks.bare_slack …``). ``Server.ready`` waits
+until the port answers, ``cpu_seconds`` reads the process's CPU time from ``/proc``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.bot_process import cpu_seconds, free_ports, offline, yomikai
+from benchmarks.report import WorkWrong
+
+__all__ = ["Server", "free_ports", "python_module", "yomikai_run"]
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 15.0
+
+
+class Server:
+    """One process serving HTTP on ``port``; its output goes to ``folder/<name>.log``."""
+
+    def __init__(
+        self, command: list[str], env: dict[str, str], port: int, folder: Path, cwd: Path = ROOT
+    ) -> None:
+        self.port = port
+        self.log = folder / f"{Path(command[0]).name}-{port}.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    async def ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Return once the port takes connections; fail with the log if the process ended."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise WorkWrong(f"{self.log.name} ended:\n{self.log.read_text()[-3000:]}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
+        raise WorkWrong(f"{self.log.name} did not start:\n{self.log.read_text()[-3000:]}")
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far."""
+        return cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def python_module(module: str, args: list[str], port: int, folder: Path) -> Server:
+    """``python -m module args…`` serving on ``port``."""
+    return Server([sys.executable, "-m", module, *args], dict(os.environ), port, folder)
+
+
+def yomikai_run(env: dict[str, str], port: int, folder: Path) -> Server:
+    """The installed ``yomikai run`` with ``env`` over this environment, Slack HTTP on ``port``.
+
+    It runs in ``folder`` (no ``.env`` of the checkout is read) and logs there.
+    """
+    command = yomikai("run")
+    own = {"YOMIKAI_HTTP_PORT": str(port), "YOMIKAI_LOG_FILE": str(folder / "yomikai.log")}
+    return Server(command, offline() | own | env, port, folder, cwd=folder)
