@@ -57,16 +57,7 @@ def table(results: list[Result]) -> Table:
         shown.add_column(column)
     for result in results:
         for n, figure in enumerate(result.figures):
-            shown.add_row(
-                str(result.number) if n == 0 else "",
-                figure.what,
-                figure.value,
-                figure.baseline,
-                figure.ratio_text,
-                figure.target,
-                str(figure.runs),
-                figure.verdict_text,
-            )
+            shown.add_row(str(result.number) if n == 0 else "", *figure.cells())
     return shown
 
 

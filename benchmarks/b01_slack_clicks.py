@@ -22,10 +22,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import aiohttp
-from aiohttp import web
 from sqlmodel import func, select
 
-from benchmarks.processes import Server, free_ports, python_module, yomikai_run
+from benchmarks.processes import Server, free_ports, python_module, serve, yomikai_run
 from benchmarks.report import Figure, Result, check, ms, spread
 from storage.db import Database
 from storage.models import Vote
@@ -38,14 +37,6 @@ CLICKS_PER_CLIENT_PER_ROUND = 5
 ROUNDS = 4
 """Rounds per app, alternated A B A B: 4 × 50 × 5 = 1,000 clicks each."""
 P99_LIMIT = 1.3
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, int(runner.addresses[0][1])
 
 
 async def burst(side: SlackSide, round_no: int, action: str, ts: str) -> list[float]:
@@ -73,8 +64,7 @@ def votes(db: Database) -> tuple[int, int]:
 
 async def run() -> list[Result]:
     fake = FakeSlack()
-    fake_runner, fake_port = await serve(fake.app())
-    fake.base = f"http://127.0.0.1:{fake_port}"
+    fake_runner, fake.base = await serve(fake.app())
     with tempfile.TemporaryDirectory() as name, serve_fake_arxiv() as arxiv_fake:
         folder = Path(name)
         url = f"sqlite:///{folder / 'bench.db'}"

@@ -36,7 +36,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from aiohttp import web
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.job import Job
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,6 +43,7 @@ from sqlalchemy import insert
 from sqlmodel import col, func, select
 
 from adapters.slack import SlackAdapter, build
+from benchmarks.processes import serve
 from benchmarks.report import Figure, Result, check, ms
 from bot.context import Services
 from bot.core import Yomikai
@@ -72,13 +72,6 @@ POOLED = 5
 LIMIT = 1.5
 DEADLINE = 120.0
 """Seconds the job may take for 1,000 groups before the benchmark gives up."""
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 def channel(n: int) -> str:

@@ -30,16 +30,7 @@ def section(results: list[Result], total: float) -> str:
     for result in results:
         for n, figure in enumerate(result.figures):
             number = f"{result.number}" if n == 0 else ""
-            cells = (
-                number,
-                figure.what,
-                figure.value,
-                figure.baseline,
-                figure.ratio_text,
-                figure.target,
-                str(figure.runs),
-                figure.verdict_text,
-            )
+            cells = (number, *figure.cells())
             lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
     notes = [(r.number, text) for r in results for text in r.notes]
     if notes:

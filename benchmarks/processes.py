@@ -16,10 +16,12 @@ import sys
 import time
 from pathlib import Path
 
+from aiohttp import web
+
 from benchmarks.bot_process import cpu_seconds, free_ports, offline, yomikai
 from benchmarks.report import WorkWrong
 
-__all__ = ["Server", "free_ports", "python_module", "yomikai_run"]
+__all__ = ["Server", "free_ports", "python_module", "serve", "yomikai_run"]
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 90.0
@@ -72,6 +74,14 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` (a fake) on a free port of 127.0.0.1 in this process: (runner, base URL)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 def python_module(module: str, args: list[str], port: int, folder: Path) -> Server:

@@ -59,6 +59,18 @@ class Figure:
     def verdict_text(self) -> str:
         return {True: "met", False: "MISSED", None: "—"}[self.verdict]
 
+    def cells(self) -> tuple[str, ...]:
+        """The table's columns after the benchmark's number."""
+        return (
+            self.what,
+            self.value,
+            self.baseline,
+            self.ratio_text,
+            self.target,
+            str(self.runs),
+            self.verdict_text,
+        )
+
 
 @dataclass
 class Result:
