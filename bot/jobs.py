@@ -26,7 +26,7 @@ from bot.delivery import inbox, outbox
 from bot.delivery.worker import Delivery
 from bot.errors import UserError
 from bot.i18n import Translator
-from bot.messages import CandidateList, DeckPost, Message, Notice, Reminder, ThreadOpening
+from bot.messages import DeckPost, Message, Notice, Reminder, ThreadOpening
 from bot.sources import SourceUnavailable
 from bot.sources.trending import TrendingPaper
 from bot.unit import Unit
@@ -175,11 +175,11 @@ class JobRunner:
         now = self.unit.clock.now()
         prefix = claim or f"{group_id}:{job}:by-hand:{now.isoformat()}"
 
-        def work(session: Session) -> tuple[Outcome, list[int], outbox.Leased | None]:
+        def work(session: Session) -> tuple[Outcome, list[int]]:
             if request:
                 inbox.take(session, request)
             if claim is not None and not claim_run(session, group_id, claim, now):
-                return Outcome(), [], None  # another process ran it meanwhile
+                return Outcome(), []  # another process ran it meanwhile
             fresh = session.get(Group, group_id)
             assert fresh is not None
             drafting = self.services.drafter is not None
@@ -197,17 +197,12 @@ class JobRunner:
                 threads=outcome.threads,
                 event=outcome.session_changed,
             )
-            first = None
-            if posts:  # leased to this sender in this same commit: a transaction less a run
-                ballot = next((m for m in outcome.posts if isinstance(m, CandidateList)), None)
-                platforms, hold = set(self.delivery.adapters), self.delivery.lease
-                first = outbox.lease(session, posts[0], now, platforms, hold, drawn=ballot)
-            return outcome, posts, first
+            return outcome, posts
 
-        outcome, posts, first = await self.unit.in_thread(work)
+        outcome, posts = await self.unit.in_thread(work)
         if posts and group.platform not in self.delivery.adapters:
             log.warning("no %s adapter runs here: group %d not told yet", group.platform, group_id)
-        await self.delivery.flush(posts, first)
+        await self.delivery.flush(posts)
         if self.after is not None:
             self.after()
         return outcome

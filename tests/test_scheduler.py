@@ -226,8 +226,7 @@ async def test_two_cores_on_one_database_post_once(
 async def test_a_ballot_the_open_job_could_not_post_goes_out_later_once(
     chat: FakeChat, clock: ManualClock, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The job leases its ballot in its own commit (no transaction of its own to start
-    sending it): a post that fails there is tried again by the delivery loop, once, after
+    """A ballot whose first post fails is tried again by the delivery loop, once, after
     looking for the first attempt on the platform."""
     await setup_monday(chat, clock)
     clock.current = MONDAY_10_TOKYO + timedelta(seconds=1)

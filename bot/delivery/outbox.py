@@ -154,14 +154,9 @@ def lease(
     now: datetime,
     platforms: Collection[str],
     hold: timedelta = LEASE,
-    drawn: CandidateList | None = None,
 ) -> Leased | None:
     """Take row ``post_id`` for this sender for ``hold``, or None: sent, someone else's, not
-    due, or for a platform this sender does not serve (``platforms``; another process sends it).
-
-    ``drawn``: a ballot drawn in this same transaction (the job that opened its round), so
-    it is not drawn again.
-    """
+    due, or for a platform this sender does not serve (``platforms``; another process sends it)."""
     table = OutboxPost.__table__  # type: ignore[attr-defined]
     found = session.exec(
         select(OutboxPost, Group)
@@ -199,9 +194,7 @@ def lease(
         reading = session.get(ReadingSession, int(post.target))
         message = meeting_event(session, group, reading) if reading is not None else None
     elif post.key.startswith("ballot:"):
-        round_id = int(post.key.split(":")[1])
-        fresh = drawn is not None and drawn.round_id == round_id
-        message = drawn if fresh else _fresh_ballot(session, group, round_id)
+        message = _fresh_ballot(session, group, int(post.key.split(":")[1]))
     else:
         message = codec.load(post.payload or {})
     return Leased(

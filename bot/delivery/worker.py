@@ -71,20 +71,11 @@ class Delivery:
         """Makes a session's deck file when its post is sent."""
         self._wake = asyncio.Event()
 
-    async def flush(
-        self, post_ids: Iterable[int], first: outbox.Leased | None = None
-    ) -> list[Sent]:
-        """Send these posts now, in order; stop at the first that cannot go (the loop retries).
-
-        ``first``: one of them this sender leased already, in the transaction that queued it
-        (``outbox.lease`` there: a job saves a transaction per post that way).
-        """
+    async def flush(self, post_ids: Iterable[int]) -> list[Sent]:
+        """Send these posts now, in order; stop at the first that cannot go (the loop retries)."""
         results = []
         for post_id in post_ids:
-            if first is not None and first.id == post_id:
-                result: Sent | None = await self._deliver(first)
-            else:
-                result = await self._send(post_id)
+            result = await self._send(post_id)
             if result is None:
                 break
             results.append(result)
@@ -134,11 +125,6 @@ class Delivery:
         )
         if leased is None:
             return None
-        return await self._deliver(leased)
-
-    async def _deliver(self, leased: outbox.Leased) -> Sent:
-        """Send one leased post; record it sent, or when to try it again."""
-        post_id = leased.id
         adapter = self.adapters[leased.platform]
         try:
             if isinstance(leased.message, DeckPost):  # made now, outside the send's time limit
