@@ -17,7 +17,6 @@ from storage.queries import (
     numbered_slot_parts,
     sessions_between,
     sessions_of,
-    slot_of_session,
 )
 
 MAX_SLOT = 1_000
@@ -72,27 +71,17 @@ def _around(day: date) -> tuple[datetime, datetime] | None:
 
 
 def slot_by_number(tx: Tx, reading: ReadingSession | None, number: int) -> Slot:
-    assert reading is not None and reading.id is not None
-    slot = None
-    if number <= MAX_SLOT:  # (a bigger number is no slot, and no SQL integer either)
-        slot = slot_of_session(tx.session, reading.id, number)
-    if slot is None:
-        raise _no_such_slot(tx, reading.id, number)
-    return slot
+    assert reading is not None
+    return slot_parts_by_number(tx, reading, number).slot
 
 
 def slot_parts_by_number(tx: Tx, reading: ReadingSession, number: int) -> SlotParts:
-    """Slot ``number`` of ``reading`` with its paper, card, presenter and thread, in one read
-    (``/summary``)."""
+    """Slot ``number`` of ``reading`` with its paper, card, presenter and thread, in one read."""
     assert reading.id is not None
     parts = None
-    if number <= MAX_SLOT:
+    if number <= MAX_SLOT:  # (a bigger number is no slot, and no SQL integer either)
         parts = numbered_slot_parts(tx.session, reading.id, number)
     if parts is None:
-        raise _no_such_slot(tx, reading.id, number)
+        count = len(tx.session.exec(select(Slot.id).where(Slot.session_id == reading.id)).all())
+        raise UserError("slot.no_such", number=shorten(str(number)), count=count)
     return parts
-
-
-def _no_such_slot(tx: Tx, session_id: int, number: int) -> UserError:
-    count = len(tx.session.exec(select(Slot.id).where(Slot.session_id == session_id)).all())
-    return UserError("slot.no_such", number=shorten(str(number)), count=count)

@@ -160,17 +160,6 @@ def card_of(session: Session, slot_id: int) -> Card | None:
     return session.exec(select(Card).where(Card.slot_id == slot_id)).first()
 
 
-_SLOT_BY_NUMBER = select(Slot).where(
-    Slot.session_id == bindparam("session_id"), Slot.number == bindparam("number")
-)
-
-
-def slot_of_session(session: Session, session_id: int, number: int) -> Slot | None:
-    """Slot ``number`` of a session."""
-    params = {"session_id": session_id, "number": number}
-    return session.exec(_SLOT_BY_NUMBER, params=params).first()
-
-
 @dataclass(frozen=True)
 class SlotParts:
     """A slot and what its card shows: the paper, the card, the presenter and the thread."""
