@@ -32,9 +32,17 @@ class Server:
     """One process serving HTTP on ``port``; its output goes to ``folder/<name>.log``."""
 
     def __init__(
-        self, command: list[str], env: dict[str, str], port: int, folder: Path, cwd: Path = ROOT
+        self,
+        command: list[str],
+        env: dict[str, str],
+        port: int,
+        folder: Path,
+        cwd: Path = ROOT,
+        up: str = "",
     ) -> None:
         self.port = port
+        self.up = up
+        """A line the process prints once it is fully started (the port may open earlier)."""
         self.log = folder / f"{Path(command[0]).name}-{port}.log"
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
@@ -47,11 +55,15 @@ class Server:
             )
 
     async def ready(self, timeout: float = START_TIMEOUT) -> None:
-        """Return once the port takes connections; fail with the log if the process ended."""
+        """Return once the port takes connections and the process said it is up (``up``);
+        fail with the log if the process ended."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise WorkWrong(f"{self.log.name} ended:\n{self.log.read_text()[-3000:]}")
+            if self.up not in self.log.read_text(errors="replace"):
+                await asyncio.sleep(0.1)
+                continue
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", self.port)
             except OSError:
@@ -96,4 +108,5 @@ def yomikai_run(env: dict[str, str], port: int, folder: Path) -> Server:
     """
     command = yomikai("run")
     own = {"YOMIKAI_HTTP_PORT": str(port), "YOMIKAI_LOG_FILE": str(folder / "yomikai.log")}
-    return Server(command, offline() | own | env, port, folder, cwd=folder)
+    up = "Yomikai is running"  # (printed once every adapter and the scheduler started)
+    return Server(command, offline() | own | env, port, folder, cwd=folder, up=up)
